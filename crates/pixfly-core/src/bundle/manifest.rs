@@ -1,0 +1,124 @@
+//! The bundle manifest (`manifest.json`): plain serde types, documented in `docs/bundle.md`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The value of `format` in every manifest, so a stray JSON file is not mistaken for a bundle.
+pub const FORMAT_NAME: &str = "pixfly-bundle";
+/// The schema version this code writes and reads. Bump it on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Largest atlas side, in pixels: the texture size every WebGL2 device supports.
+pub const MAX_ATLAS_SIZE: u32 = 4096;
+/// The manifest's file name inside a bundle folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// Always [`SCHEMA_VERSION`] for bundles this code can read.
+    pub version: u32,
+    /// What wrote the bundle, e.g. `pixfly 0.1.0`.
+    pub generator: String,
+    pub image_count: u32,
+    /// Side of the square atlas cell every image is fitted into, in pixels.
+    pub cell_size: u32,
+    /// Longest side of the per-image close-up thumbnails, in pixels.
+    pub thumb_size: u32,
+    pub atlases: Vec<Atlas>,
+    pub layouts: Vec<Layout>,
+    pub images: Vec<ImageRecord>,
+    /// Groups of similar images; empty until a clustering stage fills it.
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+}
+
+/// One texture atlas: a grid of `cell_size` cells, row-major, `columns` wide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Atlas {
+    /// Relative path of the JPEG inside the bundle.
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A set of positions, one per image, stored as little-endian f32 triples (x, y, z).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    /// Unique, short, machine-friendly: `grid`, `umap2d`, `umap3d`, …
+    pub name: String,
+    /// What people see in the layout switcher.
+    pub title: String,
+    /// 2 or 3. Two-dimensional layouts have z = 0.
+    pub dims: u8,
+    /// Relative path of the `image_count × 3` f32 array inside the bundle.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageRecord {
+    /// Equal to the record's index in `images`.
+    pub id: u32,
+    /// The image's path relative to the collection it came from (`/`-separated), shown to people
+    /// and used to join metadata.
+    pub filename: String,
+    /// Relative path of the close-up thumbnail (JPEG) inside the bundle.
+    pub thumb: String,
+    /// Size of the original image, upright (after EXIF orientation).
+    pub width: u32,
+    pub height: u32,
+    /// Index into `atlases`.
+    pub atlas: u32,
+    /// Where the image sits in its atlas: x, y, width, height in pixels, top-left origin.
+    pub rect: [u32; 4],
+    /// Content hash (BLAKE3, hex) of the original file.
+    pub hash: String,
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+}
+
+/// Descriptive fields from the metadata CSV (PixPlot's columns), all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lng: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Any other CSV columns, kept as strings.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Metadata {
+    pub fn is_empty(&self) -> bool {
+        *self == Metadata::default()
+    }
+}
+
+/// A group of similar images ("hotspot").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub name: String,
+    /// The image that stands for the cluster (its cover).
+    pub representative: u32,
+    /// Member image ids.
+    pub members: Vec<u32>,
+}

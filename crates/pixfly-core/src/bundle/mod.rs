@@ -1,0 +1,91 @@
+//! The bundle: the one contract between building and viewing (see `docs/bundle.md`).
+//!
+//! Reading works everywhere, wasm included: hand [`Bundle::from_parts`] the manifest bytes and a
+//! way to fetch the layout files. [`Bundle::open`] does the same from a folder.
+
+mod manifest;
+mod validate;
+#[cfg(feature = "build")]
+pub mod write;
+
+pub use manifest::*;
+pub use validate::{check_relative_path, encode_positions, parse_positions, validate_manifest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("manifest.json is not valid bundle JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "bundle schema version {found} is not supported (this pixfly reads version {supported}); rebuild the bundle with this pixfly"
+    )]
+    Version { found: u32, supported: u32 },
+    #[error("invalid bundle: {0}")]
+    Invalid(String),
+}
+
+/// A validated bundle: its manifest and every layout's positions, in image order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    /// One entry per `manifest.layouts`, each `image_count` long.
+    pub positions: Vec<Vec<[f32; 3]>>,
+}
+
+/// Parse and validate a manifest.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
+    // Check the version before the schema: a future bundle should say "too new", not "bad field".
+    let value: serde_json::Value = serde_json::from_slice(bytes)?;
+    if let Some(found) = value.get("version").and_then(|v| v.as_u64())
+        && found != u64::from(SCHEMA_VERSION)
+    {
+        let found = u32::try_from(found).unwrap_or(u32::MAX);
+        return Err(BundleError::Version { found, supported: SCHEMA_VERSION });
+    }
+    let manifest: Manifest = serde_json::from_value(value)?;
+    validate_manifest(&manifest)?;
+    Ok(manifest)
+}
+
+impl Bundle {
+    /// Build a bundle from the manifest's bytes and a reader for the files it names
+    /// (a file system, an HTTP fetch, a zip…). Everything is validated.
+    pub fn from_parts(
+        manifest_bytes: &[u8],
+        mut read: impl FnMut(&str) -> Result<Vec<u8>, BundleError>,
+    ) -> Result<Bundle, BundleError> {
+        let manifest = parse_manifest(manifest_bytes)?;
+        let count = manifest.image_count as usize;
+        let positions = manifest
+            .layouts
+            .iter()
+            .map(|layout| parse_positions(&layout.name, &read(&layout.path)?, count))
+            .collect::<Result<_, _>>()?;
+        Ok(Bundle { manifest, positions })
+    }
+
+    /// Open a bundle folder and check that every file the manifest names is there.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open(dir: &std::path::Path) -> Result<Bundle, BundleError> {
+        let read = |rel: &str| {
+            let path = dir.join(rel);
+            std::fs::read(&path)
+                .map_err(|source| BundleError::Io { path: path.display().to_string(), source })
+        };
+        let bundle = Bundle::from_parts(&read(MANIFEST_FILE)?, read)?;
+        let m = &bundle.manifest;
+        let named = m.atlases.iter().map(|a| &a.path).chain(m.images.iter().map(|i| &i.thumb));
+        for rel in named {
+            if !dir.join(rel).is_file() {
+                return Err(BundleError::Invalid(format!("{rel} is listed in the manifest but missing")));
+            }
+        }
+        Ok(bundle)
+    }
+
+    /// Index of the layout called `name`.
+    pub fn layout_index(&self, name: &str) -> Option<usize> {
+        self.manifest.layouts.iter().position(|l| l.name == name)
+    }
+}

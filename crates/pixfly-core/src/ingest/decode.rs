@@ -1,0 +1,160 @@
+//! Decoding any supported file into an upright 8-bit RGB picture, safely.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
+use std::io::Cursor;
+
+/// Transparent pixels are composited onto this neutral grey: it reads as "no content" on both a
+/// dark and a light viewer background.
+pub const MATTE: [u8; 3] = [128, 128, 128];
+
+/// Default cap on decoded pixels (250 MP), against decompression bombs. Pillow's is similar.
+pub const DEFAULT_MAX_PIXELS: u64 = 250_000_000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a supported image (JPEG, PNG, WebP, TIFF, GIF, BMP)")]
+    UnknownFormat,
+    #[error("{width}×{height} is {} megapixels, over the limit of {} (raise it with --max-pixels)", (*width as u64 * *height as u64) / 1_000_000, limit / 1_000_000)]
+    TooLarge { width: u32, height: u32, limit: u64 },
+    #[error("corrupt or truncated {format}: {reason}")]
+    Corrupt { format: &'static str, reason: String },
+}
+
+/// An upright RGB picture, perhaps decoded at a reduced scale, and the original's upright size.
+#[derive(Debug)]
+pub struct Decoded {
+    pub image: RgbImage,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decode `bytes`, at no less than `min_side` pixels on the longest side where the decoder can
+/// shrink while decoding (JPEG), applying EXIF orientation and compositing alpha on [`MATTE`].
+pub fn decode(bytes: &[u8], min_side: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
+    match format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, min_side, max_pixels),
+        ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff | ImageFormat::Gif | ImageFormat::Bmp => {
+            decode_other(bytes, format, max_pixels)
+        }
+        _ => Err(DecodeError::UnknownFormat),
+    }
+}
+
+fn format_name(format: ImageFormat) -> &'static str {
+    format.extensions_str().first().copied().unwrap_or("image")
+}
+
+fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), DecodeError> {
+    if u64::from(width) * u64::from(height) > limit {
+        return Err(DecodeError::TooLarge { width, height, limit });
+    }
+    Ok(())
+}
+
+fn decode_other(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    let corrupt = |e: image::ImageError| match e {
+        image::ImageError::Unsupported(_) => DecodeError::UnknownFormat,
+        e => DecodeError::Corrupt { format: format_name(format), reason: e.to_string() },
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits(); // we apply our own, below, with a clearer message
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(width, height, max_pixels)?;
+    let mut limits = image::Limits::no_limits();
+    // Room for the largest decoded buffer (16-bit RGBA) plus decoder scratch space.
+    limits.max_alloc = Some(max_pixels.saturating_mul(8) + (64 << 20));
+    decoder.set_limits(limits).map_err(corrupt)?;
+    // A broken orientation tag is not worth losing the picture for.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    image.apply_orientation(orientation);
+    let (width, height) = (image.width(), image.height());
+    Ok(Decoded { image: flatten(image), width, height })
+}
+
+/// Drop alpha by compositing onto [`MATTE`]; convert any depth or colour model to 8-bit RGB.
+fn flatten(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    composite(&image.into_rgba8())
+}
+
+fn composite(rgba: &RgbaImage) -> RgbImage {
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = u16::from(p[3]);
+        let mix = |c: u8, m: u8| ((u16::from(c) * a + u16::from(m) * (255 - a) + 127) / 255) as u8;
+        image::Rgb([mix(p[0], MATTE[0]), mix(p[1], MATTE[1]), mix(p[2], MATTE[2])])
+    })
+}
+
+/// JPEG goes through `jpeg-decoder` because it can decode at 1/2, 1/4 or 1/8 scale: a 50 MP
+/// scan becomes a thumbnail without ever holding 50 MP in memory.
+fn decode_jpeg(bytes: &[u8], min_side: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+    use jpeg_decoder::PixelFormat;
+    let corrupt = |e: jpeg_decoder::Error| DecodeError::Corrupt { format: "jpeg", reason: e.to_string() };
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(corrupt)?;
+    let info = decoder.info().ok_or(DecodeError::UnknownFormat)?;
+    let (full_w, full_h) = (u32::from(info.width), u32::from(info.height));
+    if full_w == 0 || full_h == 0 {
+        return Err(DecodeError::Corrupt { format: "jpeg", reason: "zero width or height".into() });
+    }
+    let side = min_side.clamp(1, u32::from(u16::MAX)) as u16;
+    let (w, h) = decoder.scale(side, side).map_err(corrupt)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    check_pixels(w, h, max_pixels)?;
+    // Progressive JPEGs keep full-size coefficients while decoding: bound that too.
+    let full_pixels = u64::from(full_w) * u64::from(full_h);
+    check_pixels(full_w, full_h, max_pixels.saturating_mul(16))?;
+    decoder.set_max_decoding_buffer_size(usize::try_from(full_pixels * 8).unwrap_or(usize::MAX));
+    let pixels = decoder.decode().map_err(corrupt)?;
+    let orientation =
+        decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let short = || DecodeError::Corrupt { format: "jpeg", reason: "decoded data is short".into() };
+    let image = match info.pixel_format {
+        PixelFormat::RGB24 => RgbImage::from_raw(w, h, pixels).ok_or_else(short)?,
+        PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels).ok_or_else(short)?).into_rgb8()
+        }
+        PixelFormat::L16 => {
+            let values: Vec<u16> = pixels.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect();
+            // 12- and 16-bit JPEGs store fewer meaningful bits than u16 holds; scale by the peak.
+            let peak = u32::from(values.iter().copied().max().unwrap_or(1).max(1));
+            let gray: Vec<u8> = values.iter().map(|&v| (u32::from(v) * 255 / peak) as u8).collect();
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, gray).ok_or_else(short)?).into_rgb8()
+        }
+        PixelFormat::CMYK32 => cmyk_to_rgb(w, h, &pixels).ok_or_else(short)?,
+    };
+    let mut image = DynamicImage::ImageRgb8(image);
+    image.apply_orientation(orientation);
+    let (width, height) = match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (full_h, full_w),
+        _ => (full_w, full_h),
+    };
+    Ok(Decoded { image: image.into_rgb8(), width, height })
+}
+
+/// jpeg-decoder hands CMYK as ink amounts (Adobe's inversion already undone).
+fn cmyk_to_rgb(width: u32, height: u32, cmyk: &[u8]) -> Option<RgbImage> {
+    let rgb: Vec<u8> = cmyk
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let k = 255 - u16::from(p[3]);
+            [0, 1, 2].map(|i| ((255 - u16::from(p[i])) * k / 255) as u8)
+        })
+        .collect();
+    RgbImage::from_raw(width, height, rgb)
+}

@@ -1,0 +1,19 @@
+//! pixfly's pipeline, without Bevy: everything from a folder of images to a bundle, and the
+//! bundle reader every viewer uses.
+//!
+//! With the default `build` feature this crate ingests images and writes bundles; without it
+//! (as in the wasm viewer) it only reads and validates them.
+
+pub mod bundle;
+pub mod layout;
+
+#[cfg(feature = "build")]
+pub mod atlas;
+#[cfg(feature = "build")]
+pub mod build;
+#[cfg(feature = "build")]
+pub mod cache;
+#[cfg(feature = "build")]
+pub mod ingest;
+#[cfg(feature = "build")]
+pub mod metadata;

@@ -1,0 +1,208 @@
+//! The metadata CSV: PixPlot's columns, joined to images on `filename`.
+
+use crate::bundle::Metadata;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One problem in the CSV, located for a person to fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: {}{message}", column.as_ref().map(|c| format!("column '{c}': ")).unwrap_or_default())]
+pub struct MetadataError {
+    pub file: String,
+    /// 1-based line in the file.
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// All problems found, so that one pass fixes them all.
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) in the metadata CSV:\n  {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+pub struct MetadataErrors(pub Vec<MetadataError>);
+
+/// Metadata rows by `filename`.
+#[derive(Debug, Default)]
+pub struct MetadataTable {
+    rows: HashMap<String, Metadata>,
+}
+
+impl MetadataTable {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The row for an image: by its relative path, else by its bare file name (as PixPlot does).
+    pub fn lookup(&self, filename: &str) -> Option<(&str, &Metadata)> {
+        let base = filename.rsplit('/').next().unwrap_or(filename);
+        [filename, base]
+            .into_iter()
+            .find_map(|key| self.rows.get_key_value(key))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Row keys that no image used, sorted: usually a typo or a missing file.
+    pub fn unmatched<'a>(&'a self, used: &std::collections::HashSet<&str>) -> Vec<&'a str> {
+        let mut left: Vec<&str> =
+            self.rows.keys().map(String::as_str).filter(|k| !used.contains(k)).collect();
+        left.sort_unstable();
+        left
+    }
+}
+
+pub fn read_metadata_csv(path: &Path) -> Result<MetadataTable, MetadataErrors> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        MetadataErrors(vec![MetadataError {
+            file: file.clone(),
+            line: 0,
+            column: None,
+            message: e.to_string(),
+        }])
+    })?;
+    parse_metadata_csv(&bytes, &file)
+}
+
+const MAX_REPORTED: usize = 50;
+
+pub fn parse_metadata_csv(bytes: &[u8], file: &str) -> Result<MetadataTable, MetadataErrors> {
+    let mut errors = Vec::new();
+    let mut err = |line: u64, column: Option<&str>, message: String| {
+        errors.push(MetadataError {
+            file: file.to_string(),
+            line,
+            column: column.map(String::from),
+            message,
+        });
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes); // spreadsheet BOM
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
+        Err(e) => {
+            err(1, None, e.to_string());
+            return Err(MetadataErrors(errors));
+        }
+    };
+    let Some(filename_col) = headers.iter().position(|h| h == "filename") else {
+        err(1, None, format!("no 'filename' column (found: {})", headers.join(", ")));
+        return Err(MetadataErrors(errors));
+    };
+    let mut table = MetadataTable::default();
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                err(line, None, e.to_string());
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|v| v.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != headers.len() {
+            err(line, None, format!("{} fields, but the header has {}", record.len(), headers.len()));
+            continue;
+        }
+        let filename = record[filename_col].trim().replace('\\', "/");
+        if filename.is_empty() {
+            err(line, Some("filename"), "is empty".into());
+            continue;
+        }
+        let mut meta = Metadata::default();
+        for (column, raw) in headers.iter().zip(record.iter()) {
+            let value = raw.trim();
+            if value.is_empty() || column == "filename" {
+                continue;
+            }
+            match parse_field(&mut meta, column, value) {
+                Ok(()) => {}
+                Err(message) => err(line, Some(column), message),
+            }
+        }
+        if let Some(previous) = first_line.insert(filename.clone(), line) {
+            err(line, Some("filename"), format!("{filename:?} already appears on line {previous}"));
+            continue;
+        }
+        table.rows.insert(filename, meta);
+    }
+    if errors.is_empty() {
+        Ok(table)
+    } else {
+        errors.truncate(MAX_REPORTED);
+        Err(MetadataErrors(errors))
+    }
+}
+
+fn parse_field(meta: &mut Metadata, column: &str, value: &str) -> Result<(), String> {
+    let number = |lo: f64, hi: f64| -> Result<f64, String> {
+        value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| (lo..=hi).contains(v))
+            .ok_or_else(|| format!("{value:?} is not a number between {lo} and {hi}"))
+    };
+    match column {
+        "category" => meta.category = Some(value.into()),
+        "tags" => {
+            meta.tags = value.split('|').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
+        }
+        "description" => meta.description = Some(value.into()),
+        "permalink" => meta.permalink = Some(value.into()),
+        "label" => meta.label = Some(value.into()),
+        "year" => {
+            meta.year =
+                Some(value.parse().map_err(|_| format!("{value:?} is not a whole year, e.g. 1887 or -300"))?)
+        }
+        "lat" => meta.lat = Some(number(-90.0, 90.0)?),
+        "lng" => meta.lng = Some(number(-180.0, 180.0)?),
+        other => {
+            meta.extra.insert(other.to_string(), value.to_string());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pixplot_columns_and_keeps_extras() {
+        let csv = "filename,category,tags,year,lat,lng,Photographer\n\
+                   a.jpg,Nebula,red | gas,1887,51.5,-0.12,Ada\n";
+        let table = parse_metadata_csv(csv.as_bytes(), "m.csv").unwrap();
+        let (_, m) = table.lookup("sub/a.jpg").unwrap();
+        assert_eq!(m.category.as_deref(), Some("Nebula"));
+        assert_eq!(m.tags, ["red", "gas"]);
+        assert_eq!((m.year, m.lat, m.lng), (Some(1887), Some(51.5), Some(-0.12)));
+        assert_eq!(m.extra["photographer"], "Ada");
+    }
+
+    #[test]
+    fn bad_rows_name_line_and_column() {
+        let csv = "filename,year,lat\na.jpg,1887,10\nb.jpg,circa 1900,10\nc.jpg,1900,95\na.jpg,1,1\n";
+        let errors = parse_metadata_csv(csv.as_bytes(), "m.csv").unwrap_err().0;
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "m.csv:3: column 'year': \"circa 1900\" is not a whole year, e.g. 1887 or -300",
+                "m.csv:4: column 'lat': \"95\" is not a number between -90 and 90",
+                "m.csv:5: column 'filename': \"a.jpg\" already appears on line 2",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_filename_column_is_reported() {
+        let err = parse_metadata_csv(b"name,year\na,1\n", "m.csv").unwrap_err();
+        assert!(err.to_string().contains("no 'filename' column"), "{err}");
+    }
+}

@@ -1,0 +1,91 @@
+//! `pixfly build INPUT... -o BUNDLE`
+
+use crate::progress::Bars;
+use anyhow::Context;
+use pixfly_core::build::{BuildOptions, BuildReport, build};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Folders (walked recursively), image files or glob patterns such as 'photos/**/*.jpg'.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The bundle folder to write (created if missing; re-running resumes).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// CSV with a `filename` column and PixPlot's optional columns (category, tags, year, …).
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// Side of the square atlas cell each image is fitted into, in pixels.
+    #[arg(long, default_value_t = 64)]
+    cell: u32,
+    /// Longest side of the close-up thumbnails, in pixels.
+    #[arg(long, default_value_t = 256)]
+    thumb: u32,
+    /// Use only the first N files (by filename).
+    #[arg(long)]
+    max_images: Option<usize>,
+    /// Skip images larger than this many megapixels (protects against decompression bombs).
+    #[arg(long, default_value_t = 250)]
+    max_megapixels: u64,
+}
+
+pub fn run(args: BuildArgs) -> anyhow::Result<()> {
+    let options = BuildOptions {
+        metadata: args.metadata,
+        cell_size: args.cell,
+        thumb_size: args.thumb,
+        max_images: args.max_images,
+        max_pixels: args.max_megapixels.saturating_mul(1_000_000),
+        ..BuildOptions::new(args.inputs, args.output.clone())
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130); // a second Ctrl-C: stop now, the cache is still consistent
+        }
+        eprintln!("\nstopping after the images in progress (Ctrl-C again to stop now)…");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let bars = Bars::default();
+    let result = build(&options, &cancel, &bars);
+    bars.finish();
+    let report = result?;
+    print_summary(&report, &args.output);
+    Ok(())
+}
+
+fn print_summary(r: &BuildReport, output: &std::path::Path) {
+    let secs = r.elapsed.as_secs_f64();
+    let handled = r.images + r.duplicates.len() + r.skipped.len();
+    println!("bundle     {}", output.display());
+    println!("images     {} in {} atlas(es)", r.images, r.atlases);
+    println!("files      {} decoded, {} reused from the cache", r.decoded, r.from_cache);
+    println!("time       {secs:.1} s ({:.0} images/s)", handled as f64 / secs.max(1e-9));
+    if !r.duplicates.is_empty() {
+        println!("duplicates {} (same content, one kept):", r.duplicates.len());
+        for d in r.duplicates.iter().take(10) {
+            println!("           {} = {}", d.filename, d.same_as);
+        }
+    }
+    if !r.skipped.is_empty() {
+        println!("skipped    {}:", r.skipped.len());
+        for s in &r.skipped {
+            println!("           {}: {}", s.filename, s.reason);
+        }
+    }
+    if !r.walk_problems.is_empty() {
+        println!("not read   {} path(s) (see warnings above)", r.walk_problems.len());
+    }
+    if r.metadata_rows > 0 {
+        println!("metadata   {} of {} rows matched an image", r.metadata_matched, r.metadata_rows);
+        if !r.metadata_unmatched.is_empty() {
+            let sample: Vec<&str> = r.metadata_unmatched.iter().take(5).map(String::as_str).collect();
+            println!("           unmatched, e.g. {}", sample.join(", "));
+        }
+    }
+}

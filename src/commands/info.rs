@@ -1,0 +1,35 @@
+//! `pixfly info BUNDLE`
+
+use pixfly_core::bundle::Bundle;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct InfoArgs {
+    /// The bundle folder.
+    bundle: PathBuf,
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<()> {
+    let bundle = Bundle::open(&args.bundle)?;
+    let m = &bundle.manifest;
+    let size = |rel: &str| std::fs::metadata(args.bundle.join(rel)).map(|md| md.len()).unwrap_or(0);
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let thumbs: u64 = m.images.iter().map(|i| size(&i.thumb)).sum();
+    let with_metadata = m.images.iter().filter(|i| !i.metadata.is_empty()).count();
+
+    println!("bundle     {} (format {} v{}, by {})", args.bundle.display(), m.format, m.version, m.generator);
+    println!("images     {} ({} with metadata)", m.image_count, with_metadata);
+    println!("cells      {} px; thumbnails {} px, {:.1} MiB", m.cell_size, m.thumb_size, mib(thumbs));
+    println!("atlases    {}", m.atlases.len());
+    for a in &m.atlases {
+        println!("           {}  {}×{}  {:.1} MiB", a.path, a.width, a.height, mib(size(&a.path)));
+    }
+    println!("layouts    {}", m.layouts.len());
+    for l in &m.layouts {
+        println!("           {:<10} {}D  {}", l.name, l.dims, l.title);
+    }
+    println!("clusters   {}", m.clusters.len());
+    println!("manifest   {:.1} MiB", mib(size(pixfly_core::bundle::MANIFEST_FILE)));
+    println!("valid      yes");
+    Ok(())
+}
