@@ -1,7 +1,7 @@
 //! Progress bars and log lines that don't trample each other.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::{LazyLock, Mutex};
 
 /// Every bar lives here, so log lines can be printed above them.
@@ -15,6 +15,7 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(|| AboveBars(Vec::new()))
         .init();
 }

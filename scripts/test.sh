@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test: formatting, lints, the wasm build of the bundle reader, unit and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/fetch-test-data.sh >/dev/null
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo check -p pixfly-core --no-default-features --target wasm32-unknown-unknown --locked
+cargo test --workspace --locked
