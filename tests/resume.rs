@@ -12,7 +12,7 @@ fn cached_records(bundle: &Path) -> usize {
     let Ok(dirs) = std::fs::read_dir(bundle.join("cache")) else { return 0 };
     dirs.flatten()
         .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cell"))
         .count()
 }
 

@@ -15,6 +15,9 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let size = |rel: &str| std::fs::metadata(args.bundle.join(rel)).map(|md| md.len()).unwrap_or(0);
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     let thumbs: u64 = m.images.iter().map(|i| size(&i.thumb)).sum();
+    let atlases: u64 = m.atlases.iter().map(|a| size(&a.path)).sum();
+    let layouts: u64 = m.layouts.iter().map(|l| size(&l.path)).sum();
+    let manifest = size(pixfly_core::bundle::MANIFEST_FILE);
     let with_metadata = m.images.iter().filter(|i| !i.metadata.is_empty()).count();
 
     println!("bundle     {} (format {} v{}, by {})", args.bundle.display(), m.format, m.version, m.generator);
@@ -29,7 +32,8 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         println!("           {:<10} {}D  {}", l.name, l.dims, l.title);
     }
     println!("clusters   {}", m.clusters.len());
-    println!("manifest   {:.1} MiB", mib(size(pixfly_core::bundle::MANIFEST_FILE)));
+    println!("manifest   {:.1} MiB", mib(manifest));
+    println!("total      {:.1} MiB to serve (without cache/)", mib(thumbs + atlases + layouts + manifest));
     println!("valid      yes");
     Ok(())
 }

@@ -339,10 +339,7 @@ fn write_atlases(
                 image::imageops::replace(&mut canvas, &cell, i64::from(record.rect[0]), i64::from(record.rect[1]));
                 key.update(record.hash.as_bytes());
             }
-            let mut jpeg = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, ATLAS_QUALITY)
-                .encode_image(&canvas)
-                .expect("encoding an in-memory RGB image cannot fail");
+            let jpeg = crate::encode::jpeg(&canvas, ATLAS_QUALITY);
             let path = format!("atlases/atlas-{index:03}-{}.jpg", &key.finalize().to_hex()[..16]);
             write(&output.join(&path), &jpeg)?;
             progress.advance();

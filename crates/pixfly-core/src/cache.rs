@@ -1,18 +1,21 @@
 //! The per-image cache inside a bundle: what a re-run needs so it never decodes an image twice.
 //!
-//! Keyed by the file's content hash and the thumbnail settings. An entry is three files: the
-//! thumbnail (in `thumbs/`, part of the bundle), the atlas cell (PNG, in `cache/`), and a small
-//! JSON record written last, whose presence means the other two are complete.
+//! Keyed by the file's content hash and the thumbnail settings. An entry is two files: the
+//! thumbnail (in `thumbs/`, part of the bundle) and, written after it, a `.cell` file in
+//! `cache/` holding the image's sizes and its atlas cell as raw RGB; the `.cell` file's presence
+//! means the entry is complete. Two files, not more: on a 2-core machine creating files is a
+//! real share of the cost of ingesting a small image.
 
 use crate::bundle::write::write_atomic;
-use image::{ImageEncoder, RgbImage};
-use serde::{Deserialize, Serialize};
+use image::RgbImage;
 use std::path::{Path, PathBuf};
 
 pub const THUMB_QUALITY: u8 = 85;
+const MAGIC: &[u8; 4] = b"PXC1";
+const HEADER: usize = 20;
 
 /// What a finished cache entry records about one image.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CachedImage {
     /// Size of the original, upright.
     pub width: u32,
@@ -41,23 +44,18 @@ impl ImageCache {
         format!("thumbs/{}_{}.jpg", &hash[..32], self.thumb_size)
     }
 
-    fn record_path(&self, hash: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", &hash[..32]))
-    }
-
     fn cell_path(&self, hash: &str) -> PathBuf {
-        self.dir.join(format!("{}.png", &hash[..32]))
+        self.dir.join(format!("{}.cell", &hash[..32]))
     }
 
-    /// A finished entry, if there is one; an unreadable or partial entry counts as missing.
+    /// A finished entry's record, if there is one; a damaged or partial entry counts as missing.
     pub fn get(&self, hash: &str) -> Option<CachedImage> {
-        let record: CachedImage =
-            serde_json::from_slice(&std::fs::read(self.record_path(hash)).ok()?).ok()?;
-        let complete = self.cell_path(hash).is_file() && self.bundle.join(self.thumb_path(hash)).is_file();
-        complete.then_some(record)
+        let bytes = std::fs::read(self.cell_path(hash)).ok()?;
+        let (record, _) = parse_cell(&bytes)?;
+        self.bundle.join(self.thumb_path(hash)).is_file().then_some(record)
     }
 
-    /// Store the work for one image; the record goes last so a crash leaves no false entry.
+    /// Store the work for one image; the thumbnail goes first so a crash leaves no false entry.
     pub fn put(
         &self,
         hash: &str,
@@ -65,27 +63,31 @@ impl ImageCache {
         thumb: &RgbImage,
         cell: &RgbImage,
     ) -> std::io::Result<()> {
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, THUMB_QUALITY)
-            .encode_image(thumb)
-            .map_err(std::io::Error::other)?;
-        write_atomic(&self.bundle.join(self.thumb_path(hash)), &jpeg)?;
-        write_atomic(&self.cell_path(hash), &encode_png(cell)?)?;
-        write_atomic(&self.record_path(hash), &serde_json::to_vec(&record)?)
+        write_atomic(&self.bundle.join(self.thumb_path(hash)), &crate::encode::jpeg(thumb, THUMB_QUALITY))?;
+        let mut bytes = Vec::with_capacity(HEADER + cell.as_raw().len());
+        bytes.extend_from_slice(MAGIC);
+        for v in [record.width, record.height, record.cell_width, record.cell_height] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        bytes.extend_from_slice(cell.as_raw());
+        write_atomic(&self.cell_path(hash), &bytes)
     }
 
     /// The atlas cell picture of a finished entry.
     pub fn cell(&self, hash: &str) -> Result<RgbImage, String> {
         let path = self.cell_path(hash);
-        image::open(&path).map(|i| i.into_rgb8()).map_err(|e| format!("{}: {e}", path.display()))
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        parse_cell(&bytes).map(|(_, cell)| cell).ok_or_else(|| format!("{} is damaged", path.display()))
     }
 }
 
-fn encode_png(picture: &RgbImage) -> std::io::Result<Vec<u8>> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    let mut png = Vec::new();
-    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(picture, picture.width(), picture.height(), image::ExtendedColorType::Rgb8)
-        .map_err(std::io::Error::other)?;
-    Ok(png)
+fn parse_cell(bytes: &[u8]) -> Option<(CachedImage, RgbImage)> {
+    if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+        return None;
+    }
+    let field = |i: usize| u32::from_le_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes"));
+    let record =
+        CachedImage { width: field(0), height: field(1), cell_width: field(2), cell_height: field(3) };
+    let cell = RgbImage::from_raw(record.cell_width, record.cell_height, bytes[HEADER..].to_vec())?;
+    (cell.as_raw().len() == bytes.len() - HEADER).then_some((record, cell))
 }

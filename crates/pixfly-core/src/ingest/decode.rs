@@ -1,7 +1,7 @@
 //! Decoding any supported file into an upright 8-bit RGB picture, safely.
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage, RgbaImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage};
 use std::io::Cursor;
 
 /// Transparent pixels are composited onto this neutral grey: it reads as "no content" on both a
@@ -85,20 +85,36 @@ fn decode_other(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<De
 }
 
 /// Drop alpha by compositing onto [`MATTE`]; convert any depth or colour model to 8-bit RGB.
+/// The common 8-bit cases are spelled out: image's generic conversions are several times slower.
 fn flatten(image: DynamicImage) -> RgbImage {
-    if !image.color().has_alpha() {
-        return image.into_rgb8();
-    }
-    composite(&image.into_rgba8())
+    let (w, h) = (image.width(), image.height());
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => return rgb,
+        DynamicImage::ImageLuma8(gray) => gray.as_raw().iter().flat_map(|&v| [v; 3]).collect(),
+        DynamicImage::ImageRgba8(rgba) => composite(rgba.as_raw(), 4),
+        DynamicImage::ImageLumaA8(gray) => composite(gray.as_raw(), 2),
+        other if other.color().has_alpha() => composite(other.into_rgba8().as_raw(), 4),
+        other => return other.into_rgb8(),
+    };
+    RgbImage::from_raw(w, h, rgb).expect("three bytes per pixel")
 }
 
-fn composite(rgba: &RgbaImage) -> RgbImage {
-    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let p = rgba.get_pixel(x, y).0;
-        let a = u16::from(p[3]);
-        let mix = |c: u8, m: u8| ((u16::from(c) * a + u16::from(m) * (255 - a) + 127) / 255) as u8;
-        image::Rgb([mix(p[0], MATTE[0]), mix(p[1], MATTE[1]), mix(p[2], MATTE[2])])
-    })
+/// RGBA (`channels` = 4) or gray + alpha (2) onto the matte, as RGB bytes.
+fn composite(pixels: &[u8], channels: usize) -> Vec<u8> {
+    let mut rgb = vec![0; pixels.len() / channels * 3];
+    for (dst, p) in rgb.chunks_exact_mut(3).zip(pixels.chunks_exact(channels)) {
+        let a = u32::from(p[channels - 1]);
+        let colour = if channels == 4 { [p[0], p[1], p[2]] } else { [p[0]; 3] };
+        // Most pixels are fully opaque or fully clear: skip the arithmetic for them.
+        let out = match a {
+            255 => colour,
+            0 => MATTE,
+            _ => [0, 1, 2]
+                .map(|i| ((u32::from(colour[i]) * a + u32::from(MATTE[i]) * (255 - a) + 127) / 255) as u8),
+        };
+        dst.copy_from_slice(&out);
+    }
+    rgb
 }
 
 /// JPEG goes through `jpeg-decoder` because it can decode at 1/2, 1/4 or 1/8 scale: a 50 MP
