@@ -104,6 +104,10 @@ pub enum BuildError {
     NoImages { skipped: usize },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error(
+        "the cached atlas cell of {filename} is unreadable ({reason}); delete the bundle's cache folder and build again"
+    )]
+    Cache { filename: String, reason: String },
     #[error("interrupted: {finished} images are cached; run the same command again to resume")]
     Cancelled { finished: usize },
 }
@@ -154,6 +158,7 @@ pub fn build(
         })
         .collect();
 
+    tracing::debug!("read {} files in {:.2?}", found.files.len(), started.elapsed());
     let mut report = BuildReport { walk_problems: found.problems, ..Default::default() };
     let mut kept: Vec<(&SourceFile, String, CachedImage)> = Vec::new();
     let mut first_with_hash: HashMap<String, &str> = HashMap::new();
@@ -221,6 +226,7 @@ pub fn build(
     }
 
     let atlases = write_atlases(&options.output, &grid, &images, &cache, cancel, progress)?;
+    tracing::debug!("packed {} atlases by {:.2?}", atlases.len(), started.elapsed());
     let positions = layout::grid(images.len());
     let grid_bytes = bundle::encode_positions(&positions);
     let grid_layout = Layout {
@@ -332,11 +338,15 @@ fn write_atlases(
             let mut key = blake3::Hasher::new();
             key.update(&grid.cell.to_le_bytes());
             for record in members {
-                let cell = cache.cell(&record.hash).map_err(|reason| BuildError::Write {
-                    path: record.filename.clone(),
-                    source: std::io::Error::other(format!("cached atlas cell is unreadable ({reason}); delete the bundle's cache folder and rebuild")),
-                })?;
-                image::imageops::replace(&mut canvas, &cell, i64::from(record.rect[0]), i64::from(record.rect[1]));
+                let cell = cache
+                    .cell(&record.hash)
+                    .map_err(|reason| BuildError::Cache { filename: record.filename.clone(), reason })?;
+                image::imageops::replace(
+                    &mut canvas,
+                    &cell,
+                    i64::from(record.rect[0]),
+                    i64::from(record.rect[1]),
+                );
                 key.update(record.hash.as_bytes());
             }
             let jpeg = crate::encode::jpeg(&canvas, ATLAS_QUALITY);
