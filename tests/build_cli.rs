@@ -247,6 +247,7 @@ fn metadata_csv_is_joined_on_filename() {
     save_png(&photos.join("sub/a.png"), &RgbImage::from_pixel(8, 8, Rgb([1, 2, 3])));
     save_png(&photos.join("b.png"), &RgbImage::from_pixel(8, 8, Rgb([9, 9, 9])));
     save_png(&photos.join("c.png"), &RgbImage::from_pixel(8, 8, Rgb([50, 9, 9])));
+    std::fs::copy(photos.join("c.png"), photos.join("d_copy.png")).unwrap(); // a duplicate
     let csv = tmp.path().join("meta.csv");
     std::fs::write(
         &csv,
@@ -254,6 +255,7 @@ fn metadata_csv_is_joined_on_filename() {
          a.png,Portraits,studio|1920s,1923,48.85,2.35,INV-7\n\
          sub/../b.png,Landscapes,,,,,\n\
          b.png,Landscapes,,1901,,,\n\
+         d_copy.png,Copies,,,,,\n\
          missing.png,Ghosts,,,,,\n",
     )
     .unwrap();
@@ -268,8 +270,12 @@ fn metadata_csv_is_joined_on_filename() {
     assert_eq!(a.extra.get("archive_id").map(String::as_str), Some("INV-7"));
     assert_eq!(record(&bundle, "b.png").metadata.year, Some(1901));
     assert!(record(&bundle, "c.png").metadata.is_empty(), "an image without a row is fine");
-    assert!(stdout.contains("metadata   2 of 4 rows matched an image"), "{stdout}");
-    assert!(stdout.contains("missing.png"), "unmatched rows are named: {stdout}");
+    // The duplicate's row counts as matched: its picture is in the bundle as c.png.
+    assert!(stdout.contains("metadata   3 of 5 rows matched an image"), "{stdout}");
+    assert!(
+        stdout.contains("unmatched, e.g. missing.png, sub/../b.png\n"),
+        "unmatched rows are named: {stdout}"
+    );
 }
 
 #[test]

@@ -220,6 +220,12 @@ pub fn build(
         })
         .collect();
     if let Some(table) = &metadata {
+        // A duplicate's row is not "unmatched": its image is in the bundle under another name.
+        for duplicate in &report.duplicates {
+            if let Some((key, _)) = table.lookup(&duplicate.filename) {
+                used_rows.insert(key);
+            }
+        }
         report.metadata_rows = table.len();
         report.metadata_matched = used_rows.len();
         report.metadata_unmatched = table.unmatched(&used_rows).into_iter().map(String::from).collect();
@@ -347,7 +353,8 @@ fn write_atlases(
                     i64::from(record.rect[0]),
                     i64::from(record.rect[1]),
                 );
-                key.update(record.hash.as_bytes());
+                key.update(cell.as_raw());
+                key.update(&record.rect.map(u32::to_le_bytes).concat());
             }
             let jpeg = crate::encode::jpeg(&canvas, ATLAS_QUALITY);
             let path = format!("atlases/atlas-{index:03}-{}.jpg", &key.finalize().to_hex()[..16]);
