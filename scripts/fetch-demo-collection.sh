@@ -9,7 +9,7 @@ DEST="$PIXFLY_CACHE/stellarium-data-$VERSION"
 if [ ! -f "$DEST/.complete" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    chmod 755 "$tmp" # let apt's unprivileged _apt user write the download
+    chown _apt "$tmp" 2>/dev/null || true # let apt's unprivileged _apt user write the download
     if ! (cd "$tmp" && apt-get download "stellarium-data=$VERSION" >&2); then
         echo "apt-get download failed; refreshing the package lists and trying again" >&2
         apt-get update -qq >&2
