@@ -131,6 +131,7 @@ fn awkward_and_broken_files_each_get_their_exact_outcome() {
     assert!(stdout.contains("skipped    4:"), "{stdout}");
     assert!(stdout.contains("duplicates 1 (same content, one kept):"), "{stdout}");
     assert!(stdout.contains("good/photo.bmp = a_copy.bmp"), "{stdout}");
+    assert!(stdout.contains("files      13 decoded, 0 reused from the cache"), "{stdout}");
     assert!(stderr.contains("symbolic link loop"), "{stderr}");
     assert!(!stderr.contains("README.txt"), "non-image files are passed over silently: {stderr}");
 

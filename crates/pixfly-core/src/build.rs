@@ -78,7 +78,7 @@ pub struct Duplicate {
 pub struct BuildReport {
     /// Images in the bundle.
     pub images: usize,
-    /// Images decoded in this run; the rest came from the cache.
+    /// Kept images decoded in this run; the rest came from the cache.
     pub decoded: usize,
     pub from_cache: usize,
     pub skipped: Vec<Skipped>,
@@ -166,17 +166,18 @@ pub fn build(
     for (file, outcome) in found.files.iter().zip(outcomes) {
         match outcome {
             Outcome::Ready { hash, image, cached } => {
-                if cached {
-                    report.from_cache += 1
-                } else {
-                    report.decoded += 1
-                }
                 if let Some(&same_as) = first_with_hash.get(&hash) {
                     tracing::debug!("{} is a duplicate of {same_as}; keeping one", file.filename);
                     report
                         .duplicates
                         .push(Duplicate { filename: file.filename.clone(), same_as: same_as.into() });
                     continue;
+                }
+                // Counted for kept images only: a duplicate usually finds its twin's work cached.
+                if cached {
+                    report.from_cache += 1
+                } else {
+                    report.decoded += 1
                 }
                 first_with_hash.insert(hash.clone(), &file.filename);
                 kept.push((file, hash, image));
