@@ -51,7 +51,7 @@ impl ImageCache {
     /// A finished entry's record, if there is one; a damaged or partial entry counts as missing.
     pub fn get(&self, hash: &str) -> Option<CachedImage> {
         let bytes = std::fs::read(self.cell_path(hash)).ok()?;
-        let (record, _) = parse_cell(&bytes)?;
+        let record = parse_record(&bytes)?;
         self.bundle.join(self.thumb_path(hash)).is_file().then_some(record)
     }
 
@@ -77,17 +77,20 @@ impl ImageCache {
     pub fn cell(&self, hash: &str) -> Result<RgbImage, String> {
         let path = self.cell_path(hash);
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        parse_cell(&bytes).map(|(_, cell)| cell).ok_or_else(|| format!("{} is damaged", path.display()))
+        parse_record(&bytes)
+            .and_then(|r| RgbImage::from_raw(r.cell_width, r.cell_height, bytes[HEADER..].to_vec()))
+            .ok_or_else(|| format!("{} is damaged", path.display()))
     }
 }
 
-fn parse_cell(bytes: &[u8]) -> Option<(CachedImage, RgbImage)> {
+/// The record in a `.cell` file, if the file is whole (its length matches the cell it declares).
+fn parse_record(bytes: &[u8]) -> Option<CachedImage> {
     if bytes.len() < HEADER || &bytes[..4] != MAGIC {
         return None;
     }
     let field = |i: usize| u32::from_le_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes"));
     let record =
         CachedImage { width: field(0), height: field(1), cell_width: field(2), cell_height: field(3) };
-    let cell = RgbImage::from_raw(record.cell_width, record.cell_height, bytes[HEADER..].to_vec())?;
-    (cell.as_raw().len() == bytes.len() - HEADER).then_some((record, cell))
+    let cell_bytes = u64::from(record.cell_width) * u64::from(record.cell_height) * 3;
+    (cell_bytes == (bytes.len() - HEADER) as u64).then_some(record)
 }
