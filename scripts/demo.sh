@@ -3,6 +3,7 @@
 # photographs and star-atlas artworks (Debian's stellarium-data), then build bundles/stellarium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 collection=$(scripts/fetch-demo-collection.sh)
 cargo run --release --locked -- build "$collection/nebulae" "$collection/skycultures" \
     --metadata "$collection/metadata.csv" -o bundles/stellarium

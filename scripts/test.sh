@@ -2,6 +2,7 @@
 # Every test: formatting, lints, the wasm build of the bundle reader, unit and end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 scripts/fetch-test-data.sh >/dev/null
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo fmt --all --check

@@ -2,7 +2,8 @@
 
 use crate::progress::Bars;
 use anyhow::Context;
-use pixfly_core::build::{BuildOptions, BuildReport, build};
+use pixfly_core::build::{BuildOptions, BuildReport, ModelOptions, Vectors, build};
+use pixfly_core::embed::{self, Device};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,26 @@ pub struct BuildArgs {
     /// Skip images larger than this many megapixels (protects against decompression bombs).
     #[arg(long, default_value_t = 250)]
     max_megapixels: u64,
+    /// The network that sees the images: lite0 (fast), lite1, lite2 (best), or an .onnx file.
+    /// Install with scripts/fetch-model.sh NAME.
+    #[arg(long, default_value = embed::DEFAULT_MODEL)]
+    model: String,
+    /// Run no network: the bundle gets only the grid layout.
+    #[arg(long, conflicts_with = "model")]
+    no_embed: bool,
+    /// Images per network run.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    batch_size: u32,
+    /// Where the network runs (cuda needs a build with the `cuda` feature and ONNX Runtime's GPU
+    /// library).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DeviceArg {
+    Cpu,
+    Cuda,
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<()> {
@@ -39,6 +60,19 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         thumb_size: args.thumb,
         max_images: args.max_images,
         max_pixels: args.max_megapixels.saturating_mul(1_000_000),
+        vectors: if args.no_embed {
+            Vectors::None
+        } else {
+            Vectors::Model(ModelOptions {
+                name: args.model,
+                device: match args.device {
+                    DeviceArg::Cpu => Device::Cpu,
+                    DeviceArg::Cuda => Device::Cuda,
+                },
+                batch_size: args.batch_size as usize,
+                ..ModelOptions::default()
+            })
+        },
         ..BuildOptions::new(args.inputs, args.output.clone())
     };
     let cancel = Arc::new(AtomicBool::new(false));
@@ -65,6 +99,12 @@ fn print_summary(r: &BuildReport, output: &std::path::Path) {
     println!("bundle     {}", output.display());
     println!("images     {} in {} atlas(es)", r.images, r.atlases);
     println!("files      {} decoded, {} reused from the cache", r.decoded, r.from_cache);
+    if let Some(model) = &r.model {
+        println!(
+            "vectors    {} computed by {model}, {} reused from the cache",
+            r.embedded, r.embeddings_from_cache
+        );
+    }
     println!("time       {secs:.1} s ({:.0} images/s)", handled as f64 / secs.max(1e-9));
     if !r.duplicates.is_empty() {
         println!("duplicates {} (same content, one kept):", r.duplicates.len());

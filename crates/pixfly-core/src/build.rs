@@ -7,8 +7,11 @@
 
 use crate::atlas::AtlasGrid;
 use crate::bundle::write::write_atomic;
-use crate::bundle::{self, Atlas, ImageRecord, Layout, MANIFEST_FILE, Manifest, SCHEMA_VERSION};
+use crate::bundle::{
+    self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest, SCHEMA_VERSION,
+};
 use crate::cache::{CachedImage, ImageCache};
+use crate::embed::{self, Device, EmbedError, EmbeddingCache, Model, ModelInfo};
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
@@ -16,7 +19,9 @@ use image::RgbImage;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 pub const ATLAS_QUALITY: u8 = 90;
@@ -31,6 +36,34 @@ pub struct BuildOptions {
     /// Take only the first N files (in filename order).
     pub max_images: Option<usize>,
     pub max_pixels: u64,
+    /// Where the images' feature vectors come from.
+    pub vectors: Vectors,
+}
+
+/// The source of the feature vectors that place similar images together.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Vectors {
+    /// None: the bundle gets only the layouts that need no vectors (the grid).
+    None,
+    /// A pretrained network run on every image.
+    Model(ModelOptions),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelOptions {
+    /// `lite0`, `lite1`, `lite2` or the path of an `.onnx` file (see [`embed::find_model`]).
+    pub name: String,
+    pub device: Device,
+    /// Images per network run.
+    pub batch_size: usize,
+    /// ONNX Runtime's threads; 0 for one per core.
+    pub threads: usize,
+}
+
+impl Default for ModelOptions {
+    fn default() -> ModelOptions {
+        ModelOptions { name: embed::DEFAULT_MODEL.into(), device: Device::Cpu, batch_size: 32, threads: 0 }
+    }
 }
 
 impl BuildOptions {
@@ -43,6 +76,7 @@ impl BuildOptions {
             thumb_size: 256,
             max_images: None,
             max_pixels: ingest::DEFAULT_MAX_PIXELS,
+            vectors: Vectors::Model(ModelOptions::default()),
         }
     }
 }
@@ -81,6 +115,11 @@ pub struct BuildReport {
     /// Kept images decoded in this run; the rest came from the cache.
     pub decoded: usize,
     pub from_cache: usize,
+    /// The network that embedded the images, if one did.
+    pub model: Option<String>,
+    /// Kept images the network ran on in this run; the rest had cached vectors.
+    pub embedded: usize,
+    pub embeddings_from_cache: usize,
     pub skipped: Vec<Skipped>,
     pub duplicates: Vec<Duplicate>,
     pub walk_problems: Vec<WalkProblem>,
@@ -110,6 +149,8 @@ pub enum BuildError {
     Cache { filename: String, reason: String },
     #[error("interrupted: {finished} images are cached; run the same command again to resume")]
     Cancelled { finished: usize },
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
@@ -117,10 +158,35 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
 }
 
 /// What happened to one input file.
+#[derive(Clone)]
 enum Outcome {
-    Ready { hash: String, image: CachedImage, cached: bool },
-    Skipped(String),
+    /// `cached`: its thumbnails came from the cache; `queued`: it waits for the network.
+    Ready {
+        hash: String,
+        image: CachedImage,
+        cached: bool,
+        queued: bool,
+    },
+    /// `hash` is known when the file could be read.
+    Skipped {
+        hash: Option<String>,
+        reason: String,
+    },
+    /// Same content as a file another thread took on: that file's outcome is this one's too.
+    Twin {
+        hash: String,
+    },
     Cancelled,
+}
+
+/// A picture on its way to the network, and the content hash it is cached under.
+type ModelJob = (String, RgbImage);
+
+/// What ingestion needs to feed the network.
+struct Feed<'a> {
+    info: &'a ModelInfo,
+    cache: &'a EmbeddingCache,
+    queue: SyncSender<ModelJob>,
 }
 
 /// Run the whole build. `cancel` stops it between images (Ctrl-C); a later run resumes.
@@ -143,29 +209,75 @@ pub fn build(
     }
     let cache = ImageCache::new(&options.output, options.cell_size, options.thumb_size);
 
-    progress.stage("Reading images", found.files.len() as u64);
-    let outcomes: Vec<Outcome> = found
-        .files
-        .par_iter()
-        .map(|file| {
-            let outcome = if cancel.load(Ordering::Relaxed) {
-                Outcome::Cancelled
-            } else {
-                ingest_one(file, options, &cache)
-            };
-            progress.advance();
-            outcome
-        })
-        .collect();
+    let model = match &options.vectors {
+        Vectors::Model(m) => {
+            Some((Model::load(&embed::find_model(&m.name)?, m.threads, m.device)?, m.batch_size))
+        }
+        Vectors::None => None,
+    };
+    let embed_cache = model.as_ref().map(|(m, _)| EmbeddingCache::new(&options.output, &m.info));
+    let model_info = model.as_ref().map(|(m, _)| m.info.clone());
+    let stage = if model.is_some() { "Reading, embedding" } else { "Reading images" };
+    progress.stage(stage, found.files.len() as u64);
+    // Decoding (rayon) and the network (its own thread) overlap; the bounded queue between them
+    // keeps memory flat and lets whichever is slower set the pace.
+    let stop = AtomicBool::new(false);
+    let (outcomes, model_result) = std::thread::scope(|scope| {
+        let (queue, inbox) = std::sync::mpsc::sync_channel::<ModelJob>(64);
+        let runner = model.zip(embed_cache.as_ref()).map(|((model, batch_size), cache)| {
+            let stop = &stop;
+            scope.spawn(move || {
+                let result = run_model(model, batch_size, &inbox, cache, progress);
+                // On failure, stop feeding it (the error is reported below).
+                stop.store(result.is_err(), Ordering::Relaxed);
+                result
+            })
+        });
+        let feed =
+            model_info.as_ref().zip(embed_cache.as_ref()).map(|(info, cache)| Feed { info, cache, queue });
+        let claimed = Mutex::new(HashSet::new());
+        let outcomes: Vec<Outcome> = found
+            .files
+            .par_iter()
+            .map(|file| {
+                let outcome = if cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                    Outcome::Cancelled
+                } else {
+                    ingest_one(file, options, &cache, feed.as_ref(), &claimed)
+                };
+                if !matches!(outcome, Outcome::Ready { queued: true, .. }) {
+                    progress.advance();
+                }
+                outcome
+            })
+            .collect();
+        drop(feed); // closes the queue: the network finishes what is left and returns
+        let model_result = runner.map(|r| r.join().expect("the network thread does not panic"));
+        (outcomes, model_result)
+    });
+    model_result.transpose()?;
 
     tracing::debug!("read {} files in {:.2?}", found.files.len(), started.elapsed());
     let mut report = BuildReport { walk_problems: found.problems, ..Default::default() };
     let mut kept: Vec<(&SourceFile, String, CachedImage)> = Vec::new();
     let mut first_with_hash: HashMap<String, &str> = HashMap::new();
     let mut cancelled = false;
+    let by_hash: HashMap<String, Outcome> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Ready { hash, .. } | Outcome::Skipped { hash: Some(hash), .. } => {
+                Some((hash.clone(), o.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     for (file, outcome) in found.files.iter().zip(outcomes) {
+        let outcome = match outcome {
+            Outcome::Twin { hash } => by_hash.get(&hash).cloned().unwrap_or(Outcome::Cancelled),
+            outcome => outcome,
+        };
         match outcome {
-            Outcome::Ready { hash, image, cached } => {
+            Outcome::Ready { hash, image, cached, queued } => {
                 if let Some(&same_as) = first_with_hash.get(&hash) {
                     tracing::debug!("{} is a duplicate of {same_as}; keeping one", file.filename);
                     report
@@ -173,20 +285,25 @@ pub fn build(
                         .push(Duplicate { filename: file.filename.clone(), same_as: same_as.into() });
                     continue;
                 }
-                // Counted for kept images only: a duplicate usually finds its twin's work cached.
+                // A duplicate's outcome is its twin's: count the work once.
                 if cached {
                     report.from_cache += 1
                 } else {
                     report.decoded += 1
                 }
+                if queued {
+                    report.embedded += 1
+                } else if model_info.is_some() {
+                    report.embeddings_from_cache += 1
+                }
                 first_with_hash.insert(hash.clone(), &file.filename);
                 kept.push((file, hash, image));
             }
-            Outcome::Skipped(reason) => {
+            Outcome::Skipped { reason, .. } => {
                 tracing::warn!("skipping {}: {reason}", file.path.display());
                 report.skipped.push(Skipped { filename: file.filename.clone(), reason });
             }
-            Outcome::Cancelled => cancelled = true,
+            Outcome::Cancelled | Outcome::Twin { .. } => cancelled = true,
         }
     }
     if cancelled {
@@ -217,6 +334,7 @@ pub fn build(
                 rect,
                 hash: hash.clone(),
                 metadata: row.map(|(_, m)| m.clone()).unwrap_or_default(),
+                auto_tags: Vec::new(),
             }
         })
         .collect();
@@ -231,6 +349,15 @@ pub fn build(
         report.metadata_matched = used_rows.len();
         report.metadata_unmatched = table.unmatched(&used_rows).into_iter().map(String::from).collect();
     }
+
+    let mut images = images;
+    let embedding = match (&model_info, &embed_cache) {
+        (Some(info), Some(embed_cache)) => {
+            report.model = Some(info.id.clone());
+            Some(write_embeddings(&options.output, info, embed_cache, &mut images)?)
+        }
+        _ => None,
+    };
 
     let atlases = write_atlases(&options.output, &grid, &images, &cache, cancel, progress)?;
     tracing::debug!("packed {} atlases by {:.2?}", atlases.len(), started.elapsed());
@@ -255,6 +382,7 @@ pub fn build(
         layouts: vec![grid_layout],
         images,
         clusters: Vec::new(),
+        embedding,
     };
     // What we write must pass the same checks every reader applies.
     bundle::validate_manifest(&manifest).map_err(|e| BuildError::Options(format!("internal error: {e}")))?;
@@ -284,20 +412,38 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Read, hash, and (unless cached) decode and thumbnail one file. Never panics: a decoder bug on
-/// a hostile file becomes a skipped file.
-fn ingest_one(file: &SourceFile, options: &BuildOptions, cache: &ImageCache) -> Outcome {
+/// Read, hash, and (unless cached) decode, thumbnail and queue for the network one file; a
+/// file whose content another file has `claimed` is left to that one. Never panics: a decoder
+/// bug on a hostile file becomes a skipped file.
+fn ingest_one(
+    file: &SourceFile,
+    options: &BuildOptions,
+    cache: &ImageCache,
+    feed: Option<&Feed>,
+    claimed: &Mutex<HashSet<String>>,
+) -> Outcome {
     let bytes = match std::fs::read(&file.path) {
         Ok(b) => b,
-        Err(e) => return Outcome::Skipped(format!("cannot read: {e}")),
+        Err(e) => return Outcome::Skipped { hash: None, reason: format!("cannot read: {e}") },
     };
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    if let Some(image) = cache.get(&hash) {
-        return Outcome::Ready { hash, image, cached: true };
+    if !claimed.lock().expect("no thread panics holding it").insert(hash.clone()) {
+        return Outcome::Twin { hash };
     }
-    let work = || -> Result<(CachedImage, ingest::Thumbnails), DecodeError> {
-        let min_side = options.thumb_size.max(options.cell_size);
-        let decoded = ingest::decode(&bytes, min_side, options.max_pixels)?;
+    let skipped = |reason: String| Outcome::Skipped { hash: Some(hash.clone()), reason };
+    let cached = cache.get(&hash);
+    let feed = feed.filter(|feed| feed.cache.get(&hash).is_none());
+    if let (Some(image), None) = (cached, feed) {
+        return Outcome::Ready { hash, image, cached: true, queued: false };
+    }
+    let work = || -> Result<(CachedImage, Option<ingest::Thumbnails>, Option<RgbImage>), DecodeError> {
+        let min_long = options.thumb_size.max(options.cell_size);
+        let min_short = feed.map_or(0, |feed| embed::min_short_side(feed.info));
+        let decoded = ingest::decode(&bytes, min_long, min_short, options.max_pixels)?;
+        let model_input = feed.map(|feed| embed::model_input(&decoded.image, feed.info));
+        if let Some(image) = cached {
+            return Ok((image, None, model_input));
+        }
         let thumbs = ingest::make_thumbnails(decoded.image, options.thumb_size, options.cell_size);
         let record = CachedImage {
             width: decoded.width,
@@ -305,16 +451,83 @@ fn ingest_one(file: &SourceFile, options: &BuildOptions, cache: &ImageCache) -> 
             cell_width: thumbs.cell.width(),
             cell_height: thumbs.cell.height(),
         };
-        Ok((record, thumbs))
+        Ok((record, Some(thumbs), model_input))
     };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-        Ok(Ok((image, thumbs))) => match cache.put(&hash, image, &thumbs.thumb, &thumbs.cell) {
-            Ok(()) => Outcome::Ready { hash, image, cached: false },
-            Err(e) => Outcome::Skipped(format!("cannot write its thumbnail into the bundle: {e}")),
-        },
-        Ok(Err(e)) => Outcome::Skipped(e.to_string()),
-        Err(_) => Outcome::Skipped("the decoder failed on this file (please report it)".into()),
+    let (image, thumbs, model_input) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => return skipped(e.to_string()),
+        Err(_) => return skipped("the decoder failed on this file (please report it)".into()),
+    };
+    if let Some(thumbs) = &thumbs
+        && let Err(e) = cache.put(&hash, image, &thumbs.thumb, &thumbs.cell)
+    {
+        return skipped(format!("cannot write its thumbnail into the bundle: {e}"));
     }
+    let queued = match (feed, model_input) {
+        (Some(feed), Some(input)) => {
+            if feed.queue.send((hash.clone(), input)).is_err() {
+                return Outcome::Cancelled; // the network stopped; its error is reported
+            }
+            true
+        }
+        _ => false,
+    };
+    Outcome::Ready { hash, image, cached: thumbs.is_none(), queued }
+}
+
+/// The network's side of the queue: full batches (the last may be short), each result cached
+/// at once so an interrupted build keeps it.
+fn run_model(
+    mut model: Model,
+    batch_size: usize,
+    inbox: &Receiver<ModelJob>,
+    cache: &EmbeddingCache,
+    progress: &dyn Progress,
+) -> Result<(), BuildError> {
+    loop {
+        let batch: Vec<ModelJob> = inbox.iter().take(batch_size.max(1)).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (hashes, pictures): (Vec<String>, Vec<RgbImage>) = batch.into_iter().unzip();
+        for (hash, embedding) in hashes.iter().zip(model.embed(&pictures)?) {
+            cache.put(hash, &embedding).map_err(|source| BuildError::Write {
+                path: cache.path(hash).display().to_string(),
+                source,
+            })?;
+            progress.advance();
+        }
+    }
+}
+
+/// Write `embeddings.npy` (rows in image order) from the cache, and give each image its auto-tags.
+fn write_embeddings(
+    output: &Path,
+    info: &ModelInfo,
+    cache: &EmbeddingCache,
+    images: &mut [ImageRecord],
+) -> Result<EmbeddingInfo, BuildError> {
+    let mut vectors = Vec::with_capacity(images.len());
+    for image in images.iter_mut() {
+        let embedding = cache.get(&image.hash).ok_or_else(|| BuildError::Cache {
+            filename: image.filename.clone(),
+            reason: format!("{} is missing or damaged", cache.path(&image.hash).display()),
+        })?;
+        // Three decimals are plenty for ranking and keep the manifest small.
+        image.auto_tags =
+            embedding.top_classes.iter().map(|&(class, p)| (class, (p * 1000.0).round() / 1000.0)).collect();
+        vectors.push(embedding.vector);
+    }
+    let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+    let npy = embed::vectors::to_npy(&rows, info.dims);
+    write(&output.join(EMBEDDINGS_FILE), &npy)?;
+    Ok(EmbeddingInfo {
+        model: info.id.clone(),
+        dims: info.dims as u32,
+        path: EMBEDDINGS_FILE.into(),
+        hash: blake3::hash(&npy).to_hex().to_string(),
+        classes: info.classes.clone(),
+    })
 }
 
 fn short_hash(bytes: &[u8]) -> String {
@@ -375,6 +588,9 @@ fn remove_unreferenced(output: &Path, manifest: &Manifest) {
         .chain(manifest.layouts.iter().map(|l| l.path.as_str()))
         .chain(manifest.images.iter().map(|i| i.thumb.as_str()))
         .collect();
+    if manifest.embedding.is_none() {
+        let _ = std::fs::remove_file(output.join(EMBEDDINGS_FILE));
+    }
     for folder in ["atlases", "layouts", "thumbs"] {
         let Ok(entries) = std::fs::read_dir(output.join(folder)) else { continue };
         for entry in entries.flatten() {

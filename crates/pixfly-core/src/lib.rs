@@ -14,6 +14,8 @@ pub mod build;
 #[cfg(feature = "build")]
 pub mod cache;
 #[cfg(feature = "build")]
+pub mod embed;
+#[cfg(feature = "build")]
 pub mod encode;
 #[cfg(feature = "build")]
 pub mod ingest;

@@ -11,6 +11,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const MAX_ATLAS_SIZE: u32 = 4096;
 /// The manifest's file name inside a bundle folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The embeddings' file name inside a bundle folder (fixed, so numpy users can find it).
+pub const EMBEDDINGS_FILE: &str = "embeddings.npy";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +34,28 @@ pub struct Manifest {
     /// Groups of similar images; empty until a clustering stage fills it.
     #[serde(default)]
     pub clusters: Vec<Cluster>,
+    /// The images' feature vectors, when the bundle has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingInfo>,
+}
+
+/// Where the images' feature vectors are and what made them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingInfo {
+    /// The network, e.g. `efficientnet-lite0`, or `user` for vectors given with `--embeddings`.
+    pub model: String,
+    /// Length of each vector.
+    pub dims: u32,
+    /// Relative path of an `image_count × dims` float32 `.npy` file: one L2-normalised row per
+    /// image, in id order.
+    pub path: String,
+    /// BLAKE3 (hex) of that file, so a reader can tell it belongs to this manifest.
+    pub hash: String,
+    /// The class names that images' `auto_tags` refer to by index (ImageNet's 1,000 for the
+    /// built-in networks; empty for user vectors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 /// One texture atlas: a grid of `cell_size` cells, row-major, `columns` wide.
@@ -79,6 +103,10 @@ pub struct ImageRecord {
     pub hash: String,
     #[serde(default, skip_serializing_if = "Metadata::is_empty")]
     pub metadata: Metadata,
+    /// What the network sees: its most probable classes as (index into `embedding.classes`,
+    /// probability), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auto_tags: Vec<(u32, f32)>,
 }
 
 /// Descriptive fields from the metadata CSV (PixPlot's columns), all optional.

@@ -73,8 +73,25 @@ pub fn validate_manifest(m: &Manifest) -> Result<(), BundleError> {
             )));
         }
     }
+    let classes = match &m.embedding {
+        Some(embedding) => {
+            check_relative_path("embedding", &embedding.path)?;
+            if embedding.dims == 0 {
+                return Err(invalid("embedding has 0 dims"));
+            }
+            embedding.classes.len()
+        }
+        None => 0,
+    };
     for (index, image) in m.images.iter().enumerate() {
         let at = || format!("image {index} ({:?})", image.filename);
+        if image.auto_tags.iter().any(|&(class, p)| class as usize >= classes || !(0.0..=1.0).contains(&p)) {
+            return Err(invalid(format!(
+                "{} has auto_tags {:?}: each needs a class below {classes} and a probability in 0..=1",
+                at(),
+                image.auto_tags
+            )));
+        }
         if image.id as usize != index {
             return Err(invalid(format!("{} has id {}, expected {index}", at(), image.id)));
         }

@@ -33,15 +33,16 @@ pub struct Decoded {
     pub height: u32,
 }
 
-/// Decode `bytes`, at no less than `min_side` pixels on the longest side where the decoder can
-/// shrink while decoding (JPEG), applying EXIF orientation and compositing alpha on [`MATTE`].
-pub fn decode(bytes: &[u8], min_side: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+/// Decode `bytes`, applying EXIF orientation and compositing alpha on [`MATTE`]. Where the
+/// decoder can shrink while decoding (JPEG), the result keeps at least `min_long` pixels on its
+/// longer side and `min_short` on its shorter side.
+pub fn decode(bytes: &[u8], min_long: u32, min_short: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
     match format {
-        ImageFormat::Jpeg => decode_jpeg(bytes, min_side, max_pixels),
+        ImageFormat::Jpeg => decode_jpeg(bytes, (min_long, min_short), max_pixels),
         ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff | ImageFormat::Gif | ImageFormat::Bmp => {
             decode_other(bytes, format, max_pixels)
         }
@@ -119,7 +120,11 @@ fn composite(pixels: &[u8], channels: usize) -> Vec<u8> {
 
 /// JPEG goes through `jpeg-decoder` because it can decode at 1/2, 1/4 or 1/8 scale: a 50 MP
 /// scan becomes a thumbnail without ever holding 50 MP in memory.
-fn decode_jpeg(bytes: &[u8], min_side: u32, max_pixels: u64) -> Result<Decoded, DecodeError> {
+fn decode_jpeg(
+    bytes: &[u8],
+    (min_long, min_short): (u32, u32),
+    max_pixels: u64,
+) -> Result<Decoded, DecodeError> {
     use jpeg_decoder::PixelFormat;
     let corrupt = |e: jpeg_decoder::Error| DecodeError::Corrupt { format: "jpeg", reason: e.to_string() };
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
@@ -129,8 +134,13 @@ fn decode_jpeg(bytes: &[u8], min_side: u32, max_pixels: u64) -> Result<Decoded, 
     if full_w == 0 || full_h == 0 {
         return Err(DecodeError::Corrupt { format: "jpeg", reason: "zero width or height".into() });
     }
-    let side = min_side.clamp(1, u32::from(u16::MAX)) as u16;
-    let (w, h) = decoder.scale(side, side).map_err(corrupt)?;
+    // The decoder picks the smallest scale that reaches the requested size on either axis, so
+    // ask for the original's shape at the scale both minimums need.
+    let need = (f64::from(min_long) / f64::from(full_w.max(full_h)))
+        .max(f64::from(min_short) / f64::from(full_w.min(full_h)))
+        .min(1.0);
+    let request = |side: u32| (f64::from(side) * need).ceil().clamp(1.0, f64::from(u16::MAX)) as u16;
+    let (w, h) = decoder.scale(request(full_w), request(full_h)).map_err(corrupt)?;
     let (w, h) = (u32::from(w), u32::from(h));
     check_pixels(w, h, max_pixels)?;
     // Progressive JPEGs keep full-size coefficients while decoding: bound that too.
