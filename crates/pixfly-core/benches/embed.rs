@@ -7,7 +7,7 @@
 //! `PIXFLY_BENCH_COLLECTION`. Each measurement runs twice, interleaved; the best counts.
 
 use pixfly_core::build::{BuildOptions, ModelOptions, Vectors, build};
-use pixfly_core::embed::{self, Model};
+use pixfly_core::embed;
 use pixfly_core::ingest;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -22,16 +22,18 @@ fn main() {
     let files = ingest::discover(std::slice::from_ref(&collection)).expect("collection readable").files;
 
     // The network's inputs, prepared up front (not timed), one per distinct readable image.
-    let mut model = Model::load(&embed::find_model(&options.name).unwrap(), options.threads, options.device)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let path = embed::find_model(&options.name).unwrap_or_else(|e| panic!("{e}"));
+    let load =
+        || embed::load_sessions(&path, options.threads, options.device).unwrap_or_else(|e| panic!("{e}"));
+    let info = load()[0].info.clone();
     let mut seen = std::collections::HashSet::new();
     let inputs: Vec<image::RgbImage> = files
         .iter()
         .filter_map(|f| {
             let bytes = std::fs::read(&f.path).ok()?;
             seen.insert(blake3::hash(&bytes)).then_some(())?;
-            let decoded = ingest::decode(&bytes, 256, embed::min_short_side(&model.info), u64::MAX).ok()?;
-            Some(embed::model_input(&decoded.image, &model.info))
+            let decoded = ingest::decode(&bytes, 256, embed::min_short_side(&info), u64::MAX).ok()?;
+            Some(embed::model_input(&decoded.image, &info))
         })
         .collect();
     println!(
@@ -40,16 +42,26 @@ fn main() {
         files.len(),
         inputs.len()
     );
-    println!("model           {} (batch {}, threads {})", model.info.id, options.batch_size, options.threads);
+    println!("model           {} ({} sessions, batch {})", info.id, load().len(), options.batch_size);
 
     let mut best_model = 0f64;
     let mut best_build = 0f64;
     for round in 1..=2 {
+        // The same sessions and queue as `build`, fed with ready pictures.
+        let sessions = load();
+        let jobs: Vec<(usize, image::RgbImage)> = inputs.iter().cloned().enumerate().collect();
+        let (queue, inbox) = std::sync::mpsc::sync_channel(64);
         let started = Instant::now();
-        for batch in inputs.chunks(options.batch_size) {
-            model.embed(batch).expect("inference runs");
-        }
+        let feeder = std::thread::spawn(move || jobs.into_iter().try_for_each(|job| queue.send(job)));
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let done = |_: usize, _: embed::Embedding| -> Result<(), embed::EmbedError> {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        };
+        embed::serve(sessions, options.batch_size, inbox, &done).expect("inference runs");
         let model_rate = inputs.len() as f64 / started.elapsed().as_secs_f64();
+        feeder.join().unwrap().unwrap();
+        assert_eq!(count.into_inner(), inputs.len());
 
         let out = tempfile::tempdir().unwrap();
         let build_options = BuildOptions {

@@ -11,7 +11,7 @@ use crate::bundle::{
     self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest, SCHEMA_VERSION,
 };
 use crate::cache::{CachedImage, ImageCache};
-use crate::embed::{self, Device, EmbedError, EmbeddingCache, Model, ModelInfo};
+use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInfo};
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 pub const ATLAS_QUALITY: u8 = 90;
@@ -209,25 +209,32 @@ pub fn build(
     }
     let cache = ImageCache::new(&options.output, options.cell_size, options.thumb_size);
 
-    let model = match &options.vectors {
+    let (sessions, batch_size) = match &options.vectors {
         Vectors::Model(m) => {
-            Some((Model::load(&embed::find_model(&m.name)?, m.threads, m.device)?, m.batch_size))
+            (embed::load_sessions(&embed::find_model(&m.name)?, m.threads, m.device)?, m.batch_size)
         }
-        Vectors::None => None,
+        Vectors::None => (Vec::new(), 0),
     };
-    let embed_cache = model.as_ref().map(|(m, _)| EmbeddingCache::new(&options.output, &m.info));
-    let model_info = model.as_ref().map(|(m, _)| m.info.clone());
-    let stage = if model.is_some() { "Reading, embedding" } else { "Reading images" };
+    let embed_cache = sessions.first().map(|m| EmbeddingCache::new(&options.output, &m.info));
+    let model_info = sessions.first().map(|m| m.info.clone());
+    let stage = if model_info.is_some() { "Reading, embedding" } else { "Reading images" };
     progress.stage(stage, found.files.len() as u64);
-    // Decoding (rayon) and the network (its own thread) overlap; the bounded queue between them
+    // Decoding (rayon) and the network (its own threads) overlap; the bounded queue between them
     // keeps memory flat and lets whichever is slower set the pace.
     let stop = AtomicBool::new(false);
+    let (queue, inbox) = std::sync::mpsc::sync_channel::<ModelJob>(64);
     let (outcomes, model_result) = std::thread::scope(|scope| {
-        let (queue, inbox) = std::sync::mpsc::sync_channel::<ModelJob>(64);
-        let runner = model.zip(embed_cache.as_ref()).map(|((model, batch_size), cache)| {
+        let runner = embed_cache.as_ref().map(|cache| {
             let stop = &stop;
             scope.spawn(move || {
-                let result = run_model(model, batch_size, &inbox, cache, progress);
+                let keep = |hash: String, embedding: Embedding| {
+                    progress.advance();
+                    cache.put(&hash, &embedding).map_err(|source| BuildError::Write {
+                        path: cache.path(&hash).display().to_string(),
+                        source,
+                    })
+                };
+                let result = embed::serve(sessions, batch_size, inbox, &keep);
                 // On failure, stop feeding it (the error is reported below).
                 stop.store(result.is_err(), Ordering::Relaxed);
                 result
@@ -473,31 +480,6 @@ fn ingest_one(
         _ => false,
     };
     Outcome::Ready { hash, image, cached: thumbs.is_none(), queued }
-}
-
-/// The network's side of the queue: full batches (the last may be short), each result cached
-/// at once so an interrupted build keeps it.
-fn run_model(
-    mut model: Model,
-    batch_size: usize,
-    inbox: &Receiver<ModelJob>,
-    cache: &EmbeddingCache,
-    progress: &dyn Progress,
-) -> Result<(), BuildError> {
-    loop {
-        let batch: Vec<ModelJob> = inbox.iter().take(batch_size.max(1)).collect();
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let (hashes, pictures): (Vec<String>, Vec<RgbImage>) = batch.into_iter().unzip();
-        for (hash, embedding) in hashes.iter().zip(model.embed(&pictures)?) {
-            cache.put(hash, &embedding).map_err(|source| BuildError::Write {
-                path: cache.path(hash).display().to_string(),
-                source,
-            })?;
-            progress.advance();
-        }
-    }
 }
 
 /// Write `embeddings.npy` (rows in image order) from the cache, and give each image its auto-tags.

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod model;
 pub mod preprocess;
+pub mod serve;
 pub mod vectors;
 
 pub use cache::EmbeddingCache;
@@ -11,3 +12,4 @@ pub use model::{
     DEFAULT_MODEL, Device, EmbedError, Embedding, Model, ModelInfo, TOP_CLASSES, find_model, find_runtime,
 };
 pub use preprocess::{min_short_side, model_input};
+pub use serve::{load_sessions, serve};
