@@ -2,7 +2,7 @@
 
 use crate::progress::Bars;
 use anyhow::Context;
-use pixfly_core::build::{BuildOptions, BuildReport, ModelOptions, Vectors, build};
+use pixfly_core::build::{BuildOptions, BuildReport, ModelOptions, USER_MODEL, Vectors, build};
 use pixfly_core::embed::{self, Device};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +38,13 @@ pub struct BuildArgs {
     /// Run no network: the bundle gets only the grid layout.
     #[arg(long, conflicts_with = "model")]
     no_embed: bool,
+    /// Bring your own vectors instead of running the network: a .npy matrix (with --list) or a
+    /// CSV with a `filename` column and one column per dimension.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "no_embed"])]
+    embeddings: Option<PathBuf>,
+    /// For a .npy --embeddings: the file name of each row, one per line.
+    #[arg(long, value_name = "FILE", requires = "embeddings")]
+    list: Option<PathBuf>,
     /// Images per network run.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
     batch_size: u32,
@@ -62,6 +69,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         max_pixels: args.max_megapixels.saturating_mul(1_000_000),
         vectors: if args.no_embed {
             Vectors::None
+        } else if let Some(path) = args.embeddings {
+            Vectors::File { path, list: args.list }
         } else {
             Vectors::Model(ModelOptions {
                 name: args.model,
@@ -99,10 +108,22 @@ fn print_summary(r: &BuildReport, output: &std::path::Path) {
     println!("bundle     {}", output.display());
     println!("images     {} in {} atlas(es)", r.images, r.atlases);
     println!("files      {} decoded, {} reused from the cache", r.decoded, r.from_cache);
-    if let Some(model) = &r.model {
+    match r.model.as_deref() {
+        Some(USER_MODEL) => println!("vectors    given with --embeddings for all {} images", r.images),
+        Some(model) => {
+            println!(
+                "vectors    {} computed by {model}, {} reused from the cache",
+                r.embedded, r.embeddings_from_cache
+            )
+        }
+        None => {}
+    }
+    if !r.vectors_unmatched.is_empty() {
+        let sample: Vec<&str> = r.vectors_unmatched.iter().take(5).map(String::as_str).collect();
         println!(
-            "vectors    {} computed by {model}, {} reused from the cache",
-            r.embedded, r.embeddings_from_cache
+            "           {} vector row(s) matched no image, e.g. {}",
+            r.vectors_unmatched.len(),
+            sample.join(", ")
         );
     }
     println!("time       {secs:.1} s ({:.0} images/s)", handled as f64 / secs.max(1e-9));

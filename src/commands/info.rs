@@ -11,6 +11,7 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let bundle = Bundle::open(&args.bundle)?;
+    let vectors = bundle.read_embeddings(&args.bundle)?;
     let m = &bundle.manifest;
     let size = |rel: &str| std::fs::metadata(args.bundle.join(rel)).map(|md| md.len()).unwrap_or(0);
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
@@ -32,6 +33,20 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         println!("           {:<10} {}D  {}", l.name, l.dims, l.title);
     }
     println!("clusters   {}", m.clusters.len());
+    match (&m.embedding, &vectors) {
+        (Some(e), Some(v)) => {
+            let tagged = m.images.iter().filter(|i| !i.auto_tags.is_empty()).count();
+            println!(
+                "vectors    {} × {} from {} ({:.1} MiB)",
+                v.nrows(),
+                v.ncols(),
+                e.model,
+                mib(size(&e.path))
+            );
+            println!("auto-tags  {} images, {} classes", tagged, e.classes.len());
+        }
+        _ => println!("vectors    none"),
+    }
     println!("manifest   {:.1} MiB", mib(manifest));
     println!("total      {:.1} MiB to serve (without cache/)", mib(thumbs + atlases + layouts + manifest));
     println!("valid      yes");

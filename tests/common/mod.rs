@@ -9,16 +9,34 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub fn pixfly(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pixfly")).args(args).env("NO_COLOR", "1").output().expect("pixfly runs")
+    pixfly_with_env(args, &[])
+}
+
+pub fn pixfly_with_env(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pixfly"));
+    command.args(args).env("NO_COLOR", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("pixfly runs")
 }
 
 /// Run `pixfly build` and return (success, stdout, stderr).
 pub fn build(inputs: &[&Path], out: &Path, extra: &[&str]) -> (bool, String, String) {
+    build_with_env(inputs, out, extra, &[])
+}
+
+pub fn build_with_env(
+    inputs: &[&Path],
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let mut args: Vec<&std::ffi::OsStr> = vec!["build".as_ref()];
     args.extend(inputs.iter().map(|p| p.as_os_str()));
     args.extend(["-o".as_ref(), out.as_os_str()]);
     args.extend(extra.iter().map(std::ffi::OsStr::new));
-    let output = pixfly(&args);
+    let output = pixfly_with_env(&args, env);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (output.status.success(), text(&output.stdout), text(&output.stderr))
 }

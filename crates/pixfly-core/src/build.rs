@@ -11,6 +11,7 @@ use crate::bundle::{
     self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest, SCHEMA_VERSION,
 };
 use crate::cache::{CachedImage, ImageCache};
+use crate::embed::vectors::{UserVectors, VectorsError, read_user_vectors};
 use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInfo};
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
@@ -47,6 +48,9 @@ pub enum Vectors {
     None,
     /// A pretrained network run on every image.
     Model(ModelOptions),
+    /// The user's own: a `.npy` matrix with a `list` of file names (one per row), or a CSV with
+    /// a `filename` column (see [`embed::vectors::read_user_vectors`]).
+    File { path: PathBuf, list: Option<PathBuf> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +124,8 @@ pub struct BuildReport {
     /// Kept images the network ran on in this run; the rest had cached vectors.
     pub embedded: usize,
     pub embeddings_from_cache: usize,
+    /// Rows of `--embeddings` that no image used.
+    pub vectors_unmatched: Vec<String>,
     pub skipped: Vec<Skipped>,
     pub duplicates: Vec<Duplicate>,
     pub walk_problems: Vec<WalkProblem>,
@@ -151,6 +157,8 @@ pub enum BuildError {
     Cancelled { finished: usize },
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Vectors(#[from] VectorsError),
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
@@ -199,6 +207,10 @@ pub fn build(
     check_options(options)?;
     // Read the CSV first: a typo there should stop the run before an hour of decoding.
     let metadata = options.metadata.as_deref().map(read_metadata_csv).transpose()?;
+    let user_vectors = match &options.vectors {
+        Vectors::File { path, list } => Some(read_user_vectors(path, list.as_deref())?),
+        _ => None,
+    };
 
     let mut found = ingest::discover(&options.inputs)?;
     for problem in &found.problems {
@@ -213,7 +225,7 @@ pub fn build(
         Vectors::Model(m) => {
             (embed::load_sessions(&embed::find_model(&m.name)?, m.threads, m.device)?, m.batch_size)
         }
-        Vectors::None => (Vec::new(), 0),
+        Vectors::None | Vectors::File { .. } => (Vec::new(), 0),
     };
     let embed_cache = sessions.first().map(|m| EmbeddingCache::new(&options.output, &m.info));
     let model_info = sessions.first().map(|m| m.info.clone());
@@ -358,10 +370,18 @@ pub fn build(
     }
 
     let mut images = images;
-    let embedding = match (&model_info, &embed_cache) {
-        (Some(info), Some(embed_cache)) => {
+    let embedding = match (&model_info, &embed_cache, &user_vectors) {
+        (Some(info), Some(embed_cache), _) => {
             report.model = Some(info.id.clone());
-            Some(write_embeddings(&options.output, info, embed_cache, &mut images)?)
+            Some(model_embeddings(&options.output, info, embed_cache, &mut images)?)
+        }
+        (_, _, Some(vectors)) => {
+            report.model = Some(USER_MODEL.into());
+            report.embeddings_from_cache = images.len();
+            let (embedding, unmatched) =
+                user_embeddings(&options.output, vectors, &images, &report.duplicates)?;
+            report.vectors_unmatched = unmatched;
+            Some(embedding)
         }
         _ => None,
     };
@@ -483,7 +503,7 @@ fn ingest_one(
 }
 
 /// Write `embeddings.npy` (rows in image order) from the cache, and give each image its auto-tags.
-fn write_embeddings(
+fn model_embeddings(
     output: &Path,
     info: &ModelInfo,
     cache: &EmbeddingCache,
@@ -500,20 +520,69 @@ fn write_embeddings(
             embedding.top_classes.iter().map(|&(class, p)| (class, (p * 1000.0).round() / 1000.0)).collect();
         vectors.push(embedding.vector);
     }
-    let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
-    let npy = embed::vectors::to_npy(&rows, info.dims);
-    write(&output.join(EMBEDDINGS_FILE), &npy)?;
-    Ok(EmbeddingInfo {
-        model: info.id.clone(),
-        dims: info.dims as u32,
-        path: EMBEDDINGS_FILE.into(),
-        hash: blake3::hash(&npy).to_hex().to_string(),
-        classes: info.classes.clone(),
-    })
+    write_embeddings(output, &info.id, info.dims, &vectors, info.classes.clone())
+}
+
+/// Write `embeddings.npy` from the user's vectors; every image needs one. Returns the rows no
+/// image (nor a duplicate of one) used.
+fn user_embeddings(
+    output: &Path,
+    vectors: &UserVectors,
+    images: &[ImageRecord],
+    duplicates: &[Duplicate],
+) -> Result<(EmbeddingInfo, Vec<String>), BuildError> {
+    let mut used = HashSet::new();
+    let mut rows = Vec::with_capacity(images.len());
+    let mut missing = Vec::new();
+    for image in images {
+        match vectors.lookup(&image.filename) {
+            Some((key, vector)) => {
+                used.insert(key);
+                rows.push(embed::model::normalised(vector));
+            }
+            None => missing.push(image.filename.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(BuildError::Vectors(VectorsError(format!(
+            "{} image(s) have no vector in --embeddings, e.g. {}; give every image a row, or leave those images out",
+            missing.len(),
+            missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+        ))));
+    }
+    for duplicate in duplicates {
+        if let Some((key, _)) = vectors.lookup(&duplicate.filename) {
+            used.insert(key);
+        }
+    }
+    let embedding = write_embeddings(output, USER_MODEL, vectors.dims, &rows, Vec::new())?;
+    Ok((embedding, vectors.unmatched(&used).into_iter().map(String::from).collect()))
 }
 
 fn short_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..16].to_string()
+}
+
+/// The model name recorded for vectors given with `--embeddings`.
+pub const USER_MODEL: &str = "user";
+
+fn write_embeddings(
+    output: &Path,
+    model: &str,
+    dims: usize,
+    vectors: &[Vec<f32>],
+    classes: Vec<String>,
+) -> Result<EmbeddingInfo, BuildError> {
+    let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+    let npy = embed::vectors::to_npy(&rows, dims);
+    write(&output.join(EMBEDDINGS_FILE), &npy)?;
+    Ok(EmbeddingInfo {
+        model: model.into(),
+        dims: dims as u32,
+        path: EMBEDDINGS_FILE.into(),
+        hash: blake3::hash(&npy).to_hex().to_string(),
+        classes,
+    })
 }
 
 /// Compose and write every atlas (in parallel); each is named by a hash of its contents.

@@ -20,6 +20,13 @@ pub struct MetadataError {
 #[error("{} problem(s) in the metadata CSV:\n  {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
 pub struct MetadataErrors(pub Vec<MetadataError>);
 
+/// The row for an image in a table keyed by file names: its relative path, else its bare file
+/// name (as PixPlot does). Shared by every file that joins rows to images.
+pub fn find_by_filename<'a, V>(rows: &'a HashMap<String, V>, filename: &str) -> Option<(&'a str, &'a V)> {
+    let base = filename.rsplit('/').next().unwrap_or(filename);
+    [filename, base].into_iter().find_map(|key| rows.get_key_value(key)).map(|(k, v)| (k.as_str(), v))
+}
+
 /// Metadata rows by `filename`.
 #[derive(Debug, Default)]
 pub struct MetadataTable {
@@ -37,11 +44,7 @@ impl MetadataTable {
 
     /// The row for an image: by its relative path, else by its bare file name (as PixPlot does).
     pub fn lookup(&self, filename: &str) -> Option<(&str, &Metadata)> {
-        let base = filename.rsplit('/').next().unwrap_or(filename);
-        [filename, base]
-            .into_iter()
-            .find_map(|key| self.rows.get_key_value(key))
-            .map(|(k, v)| (k.as_str(), v))
+        find_by_filename(&self.rows, filename)
     }
 
     /// Row keys that no image used, sorted: usually a typo or a missing file.

@@ -75,13 +75,49 @@ impl Bundle {
         };
         let bundle = Bundle::from_parts(&read(MANIFEST_FILE)?, read)?;
         let m = &bundle.manifest;
-        let named = m.atlases.iter().map(|a| &a.path).chain(m.images.iter().map(|i| &i.thumb));
+        let named = m
+            .atlases
+            .iter()
+            .map(|a| &a.path)
+            .chain(m.images.iter().map(|i| &i.thumb))
+            .chain(m.embedding.iter().map(|e| &e.path));
         for rel in named {
             if !dir.join(rel).is_file() {
                 return Err(BundleError::Invalid(format!("{rel} is listed in the manifest but missing")));
             }
         }
         Ok(bundle)
+    }
+
+    /// Read the bundle's vectors (if it has them) and check they are the ones its manifest
+    /// describes: same content hash, `image_count × dims`. Not part of [`Bundle::open`]: a
+    /// viewer doesn't need them, and at 100,000 images they are half a gigabyte.
+    #[cfg(feature = "build")]
+    pub fn read_embeddings(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<Option<ndarray::Array2<f32>>, BundleError> {
+        let Some(info) = &self.manifest.embedding else { return Ok(None) };
+        let path = dir.join(&info.path);
+        let bytes = std::fs::read(&path)
+            .map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
+        if blake3::hash(&bytes).to_hex().as_str() != info.hash {
+            return Err(BundleError::Invalid(format!(
+                "{} does not belong to this manifest (its hash differs)",
+                info.path
+            )));
+        }
+        let array = crate::embed::vectors::from_npy(&bytes)
+            .map_err(|e| BundleError::Invalid(format!("{}: {e}", info.path)))?;
+        let expected = [self.manifest.image_count as usize, info.dims as usize];
+        if array.shape() != expected {
+            return Err(BundleError::Invalid(format!(
+                "{} is {:?}, expected {expected:?} (images × dims)",
+                info.path,
+                array.shape()
+            )));
+        }
+        Ok(Some(array))
     }
 
     /// Index of the layout called `name`.

@@ -18,6 +18,8 @@ use std::sync::OnceLock;
 pub const RUNTIME_VERSION: &str = "1.31.1";
 /// What `--model` means when not given.
 pub const DEFAULT_MODEL: &str = "lite0";
+/// The networks scripts/fetch-model.sh installs, fastest first.
+pub const MODELS: [&str; 3] = ["lite0", "lite1", "lite2"];
 /// How many ImageNet classes each image keeps as auto-tags.
 pub const TOP_CLASSES: usize = 5;
 
@@ -34,6 +36,8 @@ pub enum EmbedError {
     RuntimeUnusable { path: PathBuf, reason: String },
     #[error("model '{name}' is not installed (looked for {}); run scripts/fetch-model.sh {name}", paths(.looked))]
     ModelMissing { name: String, looked: Vec<PathBuf> },
+    #[error("unknown model '{name}': choose {} or give the path of an .onnx file", MODELS.join(", "))]
+    ModelUnknown { name: String },
     #[error("{path} is not a usable pixfly model: {reason}; run scripts/fetch-model.sh to rebuild it")]
     ModelInvalid { path: PathBuf, reason: String },
     #[error("the network failed on a batch of images: {0}")]
@@ -81,6 +85,8 @@ pub fn find_runtime() -> Result<PathBuf, EmbedError> {
 pub fn find_model(name: &str) -> Result<PathBuf, EmbedError> {
     let looked: Vec<PathBuf> = if name.ends_with(".onnx") || name.contains('/') {
         vec![PathBuf::from(name)]
+    } else if !MODELS.contains(&name) {
+        return Err(EmbedError::ModelUnknown { name: name.into() });
     } else {
         let file = format!("efficientnet-{name}.onnx");
         exe_dir()
@@ -160,7 +166,10 @@ impl Model {
     /// Load `path` with `threads` intra-op threads (0: ONNX Runtime's choice).
     pub fn load(path: &Path, threads: usize, device: Device) -> Result<Model, EmbedError> {
         let environment = environment()?;
-        let invalid = |reason: String| EmbedError::ModelInvalid { path: path.to_path_buf(), reason };
+        let invalid = |reason: String| EmbedError::ModelInvalid {
+            path: path.to_path_buf(),
+            reason: reason.trim_end_matches('.').to_string(),
+        };
         let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
         let options = || -> Result<SessionBuilder, ort::Error> {
             Ok(Session::builder(environment)?
