@@ -316,7 +316,7 @@ fn info_rejects_a_damaged_bundle_with_a_clear_message() {
     assert!(!info.status.success());
     assert!(stderr.contains("must be relative") && stderr.contains("a.png"), "{stderr}");
 
-    std::fs::write(&manifest, text.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    std::fs::write(&manifest, text.replace("\"version\": 2", "\"version\": 7")).unwrap();
     let info = pixfly(&["info".as_ref(), out.as_os_str()]);
     let stderr = String::from_utf8_lossy(&info.stderr);
     assert!(stderr.contains("schema version 7 is not supported"), "{stderr}");

@@ -12,11 +12,12 @@ fn valid_manifest() -> Value {
         json!({
             "id": id, "filename": format!("photos/{id}.jpg"), "thumb": format!("thumbs/{id}.jpg"),
             "width": w * 10, "height": h * 10, "atlas": 0, "rect": [x, (64 - h) / 2, w, h],
-            "hash": "ab".repeat(32), "metadata": {"category": "c", "tags": ["t"], "year": 1900}
+            "hash": "ab".repeat(32), "metadata": {"category": "c", "tags": ["t"], "year": 1900},
+            "auto_tags": [[1, 0.75], [0, 0.125]]
         })
     };
     json!({
-        "format": "pixfly-bundle", "version": 1, "generator": "test", "image_count": 3,
+        "format": "pixfly-bundle", "version": 2, "generator": "test", "image_count": 3,
         "cell_size": 64, "thumb_size": 256,
         "atlases": [{"path": "atlases/a.jpg", "width": 192, "height": 64}],
         "layouts": [
@@ -24,7 +25,8 @@ fn valid_manifest() -> Value {
             {"name": "umap3d", "title": "UMAP", "dims": 3, "path": "layouts/u.f32"}
         ],
         "images": [image(0, 0, 64, 48), image(1, 64, 40, 64), image(2, 128, 64, 64)],
-        "clusters": [{"name": "stars", "representative": 1, "members": [0, 1]}]
+        "clusters": [{"name": "stars", "representative": 1, "members": [0, 1]}],
+        "embedding": {"model": "m", "dims": 4, "path": "embeddings.npy", "hash": "cd", "classes": ["a", "b"]}
     })
 }
 
@@ -80,7 +82,12 @@ fn the_valid_bundle_loads() {
 fn each_breakage_gets_its_own_message() {
     let cases: Vec<(&str, Value, &str)> = vec![
         ("/format", json!("zip"), "not a pixfly bundle"),
-        ("/version", json!(2), "schema version 2 is not supported"),
+        ("/version", json!(3), "schema version 3 is not supported"),
+        ("/version", json!(1), "schema version 1 is not supported"),
+        ("/images/0/auto_tags/1/0", json!(2), "each needs a class below 2"),
+        ("/images/0/auto_tags/1/1", json!(1.5), "a probability in 0..=1"),
+        ("/embedding/path", json!("../x.npy"), "must be relative"),
+        ("/embedding/dims", json!(0), "embedding has 0 dims"),
         ("/image_count", json!(4), "image_count is 4 but the manifest lists 3 images"),
         ("/images/1/id", json!(7), "has id 7, expected 1"),
         ("/images/1/atlas", json!(1), "refers to atlas 1 but there are 1"),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 /// The value of `format` in every manifest, so a stray JSON file is not mistaken for a bundle.
 pub const FORMAT_NAME: &str = "pixfly-bundle";
 /// The schema version this code writes and reads. Bump it on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Largest atlas side, in pixels: the texture size every WebGL2 device supports.
 pub const MAX_ATLAS_SIZE: u32 = 4096;
 /// The manifest's file name inside a bundle folder.
