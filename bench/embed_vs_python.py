@@ -4,29 +4,32 @@ the same network, in one run; and a check that both get the same vectors.
 
 Usage: embed_vs_python.py PIXFLY_BINARY COLLECTION_FOLDER [--repeat N]
 
-The Python reference embeds what pixfly embeds: every distinct image file (same bytes count once,
-deduplicated by hash before decoding; files Pillow cannot decode are skipped) with the ONNX model
-pixfly uses (EfficientNet-Lite0 from scripts/fetch-model.sh) in an onnxruntime InferenceSession on
-the CPU with one intra-op thread per core (pixfly runs one 1-thread session per core: the same
-threads in all), with intra-op spinning off, as pixfly has it (spinning threads would take the
-cores the decoders need). Each file is decoded with Pillow (JPEG via Image.draft at the smallest
-scale that keeps full detail), EXIF orientation applied, alpha composited on grey 128; the centre
-square of `pixfly.crop_fraction` of the shorter side is resized to `pixfly.input_size` with
-bicubic (Pillow's is Catmull-Rom, as pixfly's), normalised with numpy as the model's metadata
-says, and run in batches of 32. Two variants:
-  - sequential: one loop, decode a batch, then run it;
+The Python reference embeds what pixfly embeds: every distinct image file (files are read and
+hashed in filename order, and a content seen before is not decoded again; files Pillow cannot
+decode are skipped) with the ONNX model pixfly uses (efficientnet-lite0 from
+scripts/fetch-model.sh), in an onnxruntime InferenceSession on the CPU with one intra-op thread
+per core, so the same threads in all as pixfly's one 1-thread session per core. Intra-op spinning
+is off, as in pixfly (on the 2-core development machine it made no measurable difference). Each
+file is decoded with Pillow (JPEG via Image.draft at the smallest scale that keeps full detail),
+EXIF orientation applied, alpha composited on grey 128; the centre square of
+`pixfly.crop_fraction` of the shorter side is resized to `pixfly.input_size` with Pillow's bicubic
+(Catmull-Rom, like pixfly's), normalised with numpy as the model's metadata says (NCHW float32),
+and run in batches of 32. Two variants:
+  - sequential: one loop that decodes a batch, then runs it;
   - pipelined: one decoding thread per core (concurrent.futures; Pillow, numpy and onnxruntime
-    release the GIL) keeps batches coming while the session runs. A multiprocessing pool was no
-    faster on the 2-core development machine, and threads share the pictures without pickling.
-The timed span starts before the session is loaded and ends when the last batch is done, as
-pixfly's starts with the process and ends with a finished bundle. pixfly's build also does more:
-it writes thumbnails, atlases, embeddings.npy, a manifest and its caches.
+    release the GIL) keeps pictures coming while the session runs the batch before. A
+    multiprocessing pool was no faster on the development machine (61-62 against 62-68 images/s).
+The timed span starts before the session is loaded and ends with the last batch, as pixfly's
+starts with its process and ends with a finished bundle. pixfly's build does more: it also makes
+and writes thumbnails and atlases, embeddings.npy, a manifest and its caches.
 
 Each contender runs `--repeat` times (pixfly from a cold cache: a fresh output folder); the best
-run counts. Reported: images/s (distinct images embedded ÷ wall time) and pixfly's speed as a
-ratio of each variant's; then how closely the Python vectors agree with pixfly's embeddings.npy
-(cosine similarity per image, L2-normalised both) and how often the most probable ImageNet class
-(pixfly's auto_tags[0]) is the same.
+run counts. Reported: images/s (distinct images embedded / wall time) and pixfly's speed as a
+ratio of each variant's. Then, over every image both embedded, how closely the sequential
+variant's vectors agree with the rows of pixfly's embeddings.npy (cosine similarity, both
+L2-normalised; bicubic resizing and JPEG decoders differ slightly, so expect > 0.98) and how often
+the most probable ImageNet class is the same (pixfly's auto_tags[0] against the argmax of the
+logits).
 """
 import argparse
 import collections
@@ -168,8 +171,10 @@ def python_embed(files, workers):
 
 def pixfly_build(binary, collection, out):
     """Returns how many images pixfly's network embedded."""
-    done = subprocess.run([binary, "build", str(collection), "-o", str(out)], check=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    done = subprocess.run([binary, "build", str(collection), "-o", str(out)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"pixfly build failed ({done.returncode}):\n{done.stderr[-2000:]}")
     found = re.search(r"^vectors\s+(\d+) computed by (\S+), (\d+) reused", done.stdout, re.M)
     if not found or found[3] != "0":
         sys.exit(f"unexpected pixfly summary (no cold embedding of every image):\n{done.stdout}")
@@ -235,7 +240,7 @@ def main():
         for name, seconds, count in rows:
             ratio = "" if name == "pixfly build" else f"{(pix_n / pix_s) / (count / seconds):.2f}x"
             print(f"{name:26} {count:6} {seconds:8.2f} {count / seconds:9.1f} {ratio:>10}")
-        print(f"(best of {args.repeat}; pixfly's build also decodes for, and writes, thumbnails and atlases, "
+        print(f"(best of {args.repeat}; pixfly's build also makes thumbnails and atlases and writes them, "
               f"a manifest and its caches: the Python only embeds)")
         skipped = len(set(names.values())) - n
         if skipped or pix_n != n:

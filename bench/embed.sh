@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Benchmark: the embedding stage on the default collection, in one run.
+#  1. cargo bench --bench embed: pixfly's pipeline efficiency (build end to end ÷ the network
+#     alone on ready pictures, same sessions and batch size).
+#  2. bench/embed_vs_python.py: `pixfly build` against the usual Python way of embedding a folder
+#     with the same model (onnxruntime + Pillow + numpy, sequential and with decoding threads),
+#     and a check that the Python vectors and top classes agree with the bundle's.
+# Arguments go to embed_vs_python.py (e.g. --repeat 2). Figures go in the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+scripts/setup.sh
+collection=$(scripts/fetch-demo-collection.sh)
+
+# The bench venv is shared with bench/ingest.sh (which needs only Pillow): add what this needs.
+venv="$PIXFLY_CACHE/bench-venv"
+requirements="pillow==12.3.0 onnxruntime==1.31.1 numpy==2.4.6"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+# shellcheck disable=SC2086  # the requirements are meant to split into words
+if ! "$venv/bin/python" - $requirements <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    sys.exit(any(version(name) != want for name, want in (r.split("==") for r in sys.argv[1:])))
+except PackageNotFoundError:
+    sys.exit(1)
+PY
+then
+    echo "installing $requirements into $venv" >&2
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: $requirements >&2
+fi
+
+cargo build --release --locked
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+echo "== cargo bench -p pixfly-core --bench embed"
+PIXFLY_BENCH_COLLECTION="$collection" cargo bench -p pixfly-core --bench embed --locked
+echo "== bench/embed_vs_python.py"
+"$venv/bin/python" bench/embed_vs_python.py "$target_dir/release/pixfly" "$collection" "$@"
