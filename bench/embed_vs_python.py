@@ -48,12 +48,13 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image, ImageOps
+from PIL import Image
+
+from pillow_common import upright_rgb
 
 EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp"}
 MODEL = Path(os.environ.get("PIXFLY_CACHE") or Path.home() / ".cache/pixfly") / "models/efficientnet-lite0.onnx"
 BATCH = 32
-MATTE = (128, 128, 128)
 
 
 def find_images(root):
@@ -81,13 +82,7 @@ class Preprocessing:
                 w, h = im.size
                 need = min(1.0, self.min_short / min(w, h))
                 im.draft("RGB", (math.ceil(w * need), math.ceil(h * need)))
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
-                im = im.convert("RGBA")
-                flat = Image.new("RGB", im.size, MATTE)
-                flat.paste(im, mask=im.getchannel("A"))
-                im = flat
-            im = im.convert("RGB")
+            im = upright_rgb(im)
             w, h = im.size
             side = min(w, h) * self.crop
             left, top = (w - side) / 2, (h - side) / 2

@@ -20,11 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
+
+from pillow_common import upright_rgb
 
 EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp"}
 THUMB, CELL, ATLAS = 256, 64, 4096
-MATTE = (128, 128, 128)
 
 
 def find_images(root):
@@ -39,13 +40,7 @@ def process(args):
     try:
         im = Image.open(path)
         im.draft("RGB", (THUMB, THUMB))
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
-            im = im.convert("RGBA")
-            flat = Image.new("RGB", im.size, MATTE)
-            flat.paste(im, mask=im.getchannel("A"))
-            im = flat
-        im = im.convert("RGB")
+        im = upright_rgb(im)
         im.thumbnail((THUMB, THUMB), Image.BICUBIC)
         im.save(out / f"{digest[:32]}.jpg", quality=85)
         cell = im.copy()
