@@ -14,3 +14,11 @@ check_sha256() {
         exit 1
     fi
 }
+
+# fetch_wheel SPEC PLATFORM WHEEL SHA256 DIR: download one CPython 3.11 wheel (no dependencies)
+# into DIR and check it is the one we pinned.
+fetch_wheel() {
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
+        --platform "$2" --implementation cp "$1" -d "$5" >&2
+    check_sha256 "$5/$3" "$4"
+}

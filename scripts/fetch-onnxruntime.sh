@@ -10,9 +10,7 @@ LIB="$DEST/libonnxruntime.so.$VERSION"
 if [ ! -f "$LIB" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
-        --platform manylinux_2_28_x86_64 --implementation cp "onnxruntime==$VERSION" -d "$tmp" >&2
-    check_sha256 "$tmp/$WHEEL" "$SHA256"
+    fetch_wheel "onnxruntime==$VERSION" manylinux_2_28_x86_64 "$WHEEL" "$SHA256" "$tmp"
     mkdir -p "$DEST"
     python3 - "$tmp/$WHEEL" "onnxruntime/capi/libonnxruntime.so.$VERSION" "$tmp/lib" <<'PY'
 import sys, zipfile

@@ -9,9 +9,7 @@ DEST="$PIXFLY_CACHE/scikit-image-$VERSION"
 if [ ! -f "$DEST/.complete" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 \
-        --platform manylinux2014_x86_64 --implementation cp "scikit-image==$VERSION" -d "$tmp" >&2
-    check_sha256 "$tmp/$WHEEL" "$SHA256"
+    fetch_wheel "scikit-image==$VERSION" manylinux2014_x86_64 "$WHEEL" "$SHA256" "$tmp"
     rm -rf "$DEST" && mkdir -p "$DEST"
     python3 - "$tmp/$WHEEL" "$DEST" <<'PY'
 import sys, zipfile, os
