@@ -22,3 +22,16 @@ fetch_wheel() {
         --platform "$2" --implementation cp "$1" -d "$5" >&2
     check_sha256 "$5/$3" "$4"
 }
+
+# fetch_npm NAME VERSION SHA256 DIR: download one npm package tarball (pinned) and unpack it into
+# DIR (which then holds `package/`).
+fetch_npm() {
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$1@$2" >/dev/null)
+    local tarball=("$tmp"/*.tgz)
+    check_sha256 "${tarball[0]}" "$3"
+    rm -rf "$4" && mkdir -p "$4"
+    tar xzf "${tarball[0]}" -C "$4"
+    rm -rf "$tmp"
+}

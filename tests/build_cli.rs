@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use image::{ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
-use pixfly_core::bundle::Bundle;
+use pixfly_core::bundle::{Bundle, SCHEMA_VERSION};
 use std::path::Path;
 
 /// Every kind of awkward file we promise to handle, each with its exact expected outcome.
@@ -316,7 +316,8 @@ fn info_rejects_a_damaged_bundle_with_a_clear_message() {
     assert!(!info.status.success());
     assert!(stderr.contains("must be relative") && stderr.contains("a.png"), "{stderr}");
 
-    std::fs::write(&manifest, text.replace("\"version\": 2", "\"version\": 7")).unwrap();
+    std::fs::write(&manifest, text.replace(&format!("\"version\": {SCHEMA_VERSION}"), "\"version\": 7"))
+        .unwrap();
     let info = pixfly(&["info".as_ref(), out.as_os_str()]);
     let stderr = String::from_utf8_lossy(&info.stderr);
     assert!(stderr.contains("schema version 7 is not supported"), "{stderr}");

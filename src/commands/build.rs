@@ -4,6 +4,7 @@ use crate::progress::Bars;
 use anyhow::Context;
 use pixfly_core::build::{BuildOptions, BuildReport, ModelOptions, USER_MODEL, Vectors, build};
 use pixfly_core::embed::{self, Device};
+use pixfly_core::reduce::{LayoutOptions, Metric, umap::UmapOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +53,25 @@ pub struct BuildArgs {
     /// library).
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
+    /// Neighbours each image weighs in the UMAP layouts: small values bring out fine local
+    /// groups, large values the collection's overall shape.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(2..=200))]
+    n_neighbors: u32,
+    /// How tightly UMAP packs similar images, 0 to 1: small values give dense clumps.
+    #[arg(long, default_value_t = 0.1)]
+    min_dist: f32,
+    /// How vectors are compared.
+    #[arg(long, value_enum, default_value_t = MetricArg::Cosine)]
+    metric: MetricArg,
+    /// Seed for the layouts: the same seed and the same number of threads give the same layout.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MetricArg {
+    Cosine,
+    Euclidean,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -81,6 +101,18 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
                 batch_size: args.batch_size as usize,
                 ..ModelOptions::default()
             })
+        },
+        layout: LayoutOptions {
+            metric: match args.metric {
+                MetricArg::Cosine => Metric::Cosine,
+                MetricArg::Euclidean => Metric::Euclidean,
+            },
+            umap: UmapOptions {
+                n_neighbors: args.n_neighbors as usize,
+                min_dist: args.min_dist,
+                seed: args.seed,
+                ..UmapOptions::default()
+            },
         },
         ..BuildOptions::new(args.inputs, args.output.clone())
     };

@@ -19,6 +19,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     let atlases: u64 = m.atlases.iter().map(|a| size(&a.path)).sum();
     let layouts: u64 = m.layouts.iter().map(|l| size(&l.path)).sum();
     let manifest = size(pixfly_core::bundle::MANIFEST_FILE);
+    let neighbours = m.neighbours.as_ref().map_or(0, |n| size(&n.path));
     let with_metadata = m.images.iter().filter(|i| !i.metadata.is_empty()).count();
 
     println!("bundle     {} (format {} v{}, by {})", args.bundle.display(), m.format, m.version, m.generator);
@@ -31,6 +32,9 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     println!("layouts    {}", m.layouts.len());
     for l in &m.layouts {
         println!("           {:<10} {}D  {}", l.name, l.dims, l.title);
+    }
+    if let Some(n) = &m.neighbours {
+        println!("similar    {} nearest images listed per image", n.k);
     }
     println!("clusters   {}", m.clusters.len());
     match (&m.embedding, &vectors) {
@@ -48,7 +52,10 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
         _ => println!("vectors    none"),
     }
     println!("manifest   {:.1} MiB", mib(manifest));
-    println!("total      {:.1} MiB to serve (without cache/)", mib(thumbs + atlases + layouts + manifest));
+    println!(
+        "total      {:.1} MiB to serve (without cache/)",
+        mib(thumbs + atlases + layouts + neighbours + manifest)
+    );
     println!("valid      yes");
     Ok(())
 }

@@ -8,7 +8,8 @@
 use crate::atlas::AtlasGrid;
 use crate::bundle::write::write_atomic;
 use crate::bundle::{
-    self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest, SCHEMA_VERSION,
+    self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest,
+    NeighboursInfo, SCHEMA_VERSION,
 };
 use crate::cache::{CachedImage, ImageCache};
 use crate::embed::vectors::{UserVectors, VectorsError, read_user_vectors};
@@ -16,6 +17,7 @@ use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInf
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
+use crate::reduce::{self, LayoutOptions, Points};
 use image::RgbImage;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -39,6 +41,8 @@ pub struct BuildOptions {
     pub max_pixels: u64,
     /// Where the images' feature vectors come from.
     pub vectors: Vectors,
+    /// How the vectors become layouts (UMAP's parameters).
+    pub layout: LayoutOptions,
 }
 
 /// The source of the feature vectors that place similar images together.
@@ -81,6 +85,7 @@ impl BuildOptions {
             max_images: None,
             max_pixels: ingest::DEFAULT_MAX_PIXELS,
             vectors: Vectors::Model(ModelOptions::default()),
+            layout: LayoutOptions::default(),
         }
     }
 }
@@ -370,7 +375,7 @@ pub fn build(
     }
 
     let mut images = images;
-    let embedding = match (&model_info, &embed_cache, &user_vectors) {
+    let embedded = match (&model_info, &embed_cache, &user_vectors) {
         (Some(info), Some(embed_cache), _) => {
             report.model = Some(info.id.clone());
             Some(model_embeddings(&options.output, info, embed_cache, &mut images)?)
@@ -388,15 +393,32 @@ pub fn build(
 
     let atlases = write_atlases(&options.output, &grid, &images, &cache, cancel, progress)?;
     tracing::debug!("packed {} atlases by {:.2?}", atlases.len(), started.elapsed());
-    let positions = layout::grid(images.len());
-    let grid_bytes = bundle::encode_positions(&positions);
-    let grid_layout = Layout {
-        name: "grid".into(),
-        title: "Grid (by filename)".into(),
-        dims: 2,
-        path: format!("layouts/grid-{}.f32", short_hash(&grid_bytes)),
-    };
-    write(&options.output.join(&grid_layout.path), &grid_bytes)?;
+    let (embedding, vectors) = embedded.unzip();
+
+    // The first layout is the one a viewer opens with: 3D, when there are vectors.
+    let mut layouts = Vec::new();
+    let mut neighbours = None;
+    if let Some(vectors) = &vectors
+        && vectors.n >= 2
+    {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(BuildError::Cancelled { finished: images.len() });
+        }
+        let places = reduce::places(vectors, &options.layout, progress);
+        layouts.push(write_layout(&options.output, "umap3d", "UMAP 3D (by similarity)", 3, &places.umap3d)?);
+        layouts.push(write_layout(&options.output, "umap2d", "UMAP 2D (by similarity)", 2, &places.umap2d)?);
+        let bytes = bundle::encode_neighbours(&places.similar.indices);
+        let path = format!("neighbours/{}.u32", short_hash(&bytes));
+        write(&options.output.join(&path), &bytes)?;
+        neighbours = Some(NeighboursInfo { k: places.similar.k as u32, path });
+    }
+    layouts.push(write_layout(
+        &options.output,
+        "grid",
+        "Grid (by filename)",
+        2,
+        &layout::grid(images.len()),
+    )?);
 
     let manifest = Manifest {
         format: bundle::FORMAT_NAME.into(),
@@ -406,10 +428,11 @@ pub fn build(
         cell_size: options.cell_size,
         thumb_size: options.thumb_size,
         atlases,
-        layouts: vec![grid_layout],
+        layouts,
         images,
         clusters: Vec::new(),
         embedding,
+        neighbours,
     };
     // What we write must pass the same checks every reader applies.
     bundle::validate_manifest(&manifest).map_err(|e| BuildError::Options(format!("internal error: {e}")))?;
@@ -435,6 +458,16 @@ fn check_options(options: &BuildOptions) -> Result<(), BuildError> {
     }
     if options.inputs.is_empty() {
         return Err(BuildError::Options("give at least one INPUT folder, file or glob".into()));
+    }
+    let umap = &options.layout.umap;
+    if !(0.0..=umap.spread).contains(&umap.min_dist) {
+        return Err(BuildError::Options(format!(
+            "--min-dist {} must be between 0 and {}",
+            umap.min_dist, umap.spread
+        )));
+    }
+    if umap.n_neighbors < 2 {
+        return Err(BuildError::Options(format!("--n-neighbors {} must be at least 2", umap.n_neighbors)));
     }
     Ok(())
 }
@@ -508,7 +541,7 @@ fn model_embeddings(
     info: &ModelInfo,
     cache: &EmbeddingCache,
     images: &mut [ImageRecord],
-) -> Result<EmbeddingInfo, BuildError> {
+) -> Result<(EmbeddingInfo, Points), BuildError> {
     let mut vectors = Vec::with_capacity(images.len());
     for image in images.iter_mut() {
         let embedding = cache.get(&image.hash).ok_or_else(|| BuildError::Cache {
@@ -530,7 +563,7 @@ fn user_embeddings(
     vectors: &UserVectors,
     images: &[ImageRecord],
     duplicates: &[Duplicate],
-) -> Result<(EmbeddingInfo, Vec<String>), BuildError> {
+) -> Result<((EmbeddingInfo, Points), Vec<String>), BuildError> {
     let mut used = HashSet::new();
     let mut rows = Vec::with_capacity(images.len());
     let mut missing = Vec::new();
@@ -559,6 +592,20 @@ fn user_embeddings(
     Ok((embedding, vectors.unmatched(&used).into_iter().map(String::from).collect()))
 }
 
+/// Write one layout's positions, named by their hash.
+fn write_layout(
+    output: &Path,
+    name: &str,
+    title: &str,
+    dims: u8,
+    positions: &[[f32; 3]],
+) -> Result<Layout, BuildError> {
+    let bytes = bundle::encode_positions(positions);
+    let path = format!("layouts/{name}-{}.f32", short_hash(&bytes));
+    write(&output.join(&path), &bytes)?;
+    Ok(Layout { name: name.into(), title: title.into(), dims, path })
+}
+
 fn short_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..16].to_string()
 }
@@ -572,17 +619,18 @@ fn write_embeddings(
     dims: usize,
     vectors: &[Vec<f32>],
     classes: Vec<String>,
-) -> Result<EmbeddingInfo, BuildError> {
+) -> Result<(EmbeddingInfo, Points), BuildError> {
     let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
     let npy = embed::vectors::to_npy(&rows, dims);
     write(&output.join(EMBEDDINGS_FILE), &npy)?;
-    Ok(EmbeddingInfo {
+    let info = EmbeddingInfo {
         model: model.into(),
         dims: dims as u32,
         path: EMBEDDINGS_FILE.into(),
         hash: blake3::hash(&npy).to_hex().to_string(),
         classes,
-    })
+    };
+    Ok((info, Points::new(rows.concat(), vectors.len(), dims)))
 }
 
 /// Compose and write every atlas (in parallel); each is named by a hash of its contents.
@@ -638,11 +686,12 @@ fn remove_unreferenced(output: &Path, manifest: &Manifest) {
         .map(|a| a.path.as_str())
         .chain(manifest.layouts.iter().map(|l| l.path.as_str()))
         .chain(manifest.images.iter().map(|i| i.thumb.as_str()))
+        .chain(manifest.neighbours.iter().map(|n| n.path.as_str()))
         .collect();
     if manifest.embedding.is_none() {
         let _ = std::fs::remove_file(output.join(EMBEDDINGS_FILE));
     }
-    for folder in ["atlases", "layouts", "thumbs"] {
+    for folder in ["atlases", "layouts", "thumbs", "neighbours"] {
         let Ok(entries) = std::fs::read_dir(output.join(folder)) else { continue };
         for entry in entries.flatten() {
             let name = format!("{folder}/{}", entry.file_name().to_string_lossy());

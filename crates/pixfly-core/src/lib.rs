@@ -6,6 +6,8 @@
 
 pub mod bundle;
 pub mod layout;
+#[cfg(feature = "build")]
+pub mod reduce;
 
 #[cfg(feature = "build")]
 pub mod atlas;

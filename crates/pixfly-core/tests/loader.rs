@@ -17,7 +17,7 @@ fn valid_manifest() -> Value {
         })
     };
     json!({
-        "format": "pixfly-bundle", "version": 2, "generator": "test", "image_count": 3,
+        "format": "pixfly-bundle", "version": 3, "generator": "test", "image_count": 3,
         "cell_size": 64, "thumb_size": 256,
         "atlases": [{"path": "atlases/a.jpg", "width": 192, "height": 64}],
         "layouts": [
@@ -26,14 +26,20 @@ fn valid_manifest() -> Value {
         ],
         "images": [image(0, 0, 64, 48), image(1, 64, 40, 64), image(2, 128, 64, 64)],
         "clusters": [{"name": "stars", "representative": 1, "members": [0, 1]}],
-        "embedding": {"model": "m", "dims": 4, "path": "embeddings.npy", "hash": "cd", "classes": ["a", "b"]}
+        "embedding": {"model": "m", "dims": 4, "path": "embeddings.npy", "hash": "cd", "classes": ["a", "b"]},
+        "neighbours": {"k": 2, "path": "neighbours/n.u32"}
     })
 }
 
 fn files() -> HashMap<String, Vec<u8>> {
     let grid = encode_positions(&[[-1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]);
     let umap = encode_positions(&[[0.1, 0.2, 0.3], [-0.5, 0.5, 1.0], [1.0, -1.0, 0.0]]);
-    HashMap::from([("layouts/grid.f32".into(), grid), ("layouts/u.f32".into(), umap)])
+    let neighbours = encode_neighbours(&[1, 2, 0, 2, 1, 0]);
+    HashMap::from([
+        ("layouts/grid.f32".into(), grid),
+        ("layouts/u.f32".into(), umap),
+        ("neighbours/n.u32".into(), neighbours),
+    ])
 }
 
 fn load(manifest: &[u8], files: &HashMap<String, Vec<u8>>) -> Result<Bundle, BundleError> {
@@ -76,18 +82,23 @@ fn the_valid_bundle_loads() {
     assert_invariants(&bundle);
     assert_eq!(bundle.positions[1][1], [-0.5, 0.5, 1.0]);
     assert_eq!(bundle.layout_index("umap3d"), Some(1));
+    assert_eq!(bundle.similar(1), [0, 2]);
 }
 
 #[test]
 fn each_breakage_gets_its_own_message() {
     let cases: Vec<(&str, Value, &str)> = vec![
         ("/format", json!("zip"), "not a pixfly bundle"),
-        ("/version", json!(3), "schema version 3 is not supported"),
+        ("/version", json!(4), "schema version 4 is not supported"),
+        ("/version", json!(2), "schema version 2 is not supported"),
         ("/version", json!(1), "schema version 1 is not supported"),
         ("/images/0/auto_tags/1/0", json!(2), "each needs a class below 2"),
         ("/images/0/auto_tags/1/1", json!(1.5), "a probability in 0..=1"),
         ("/embedding/path", json!("../x.npy"), "must be relative"),
         ("/embedding/dims", json!(0), "embedding has 0 dims"),
+        ("/neighbours/path", json!("/tmp/n.u32"), "must be relative"),
+        ("/neighbours/k", json!(0), "neighbours has k = 0"),
+        ("/neighbours/k", json!(3), "holds 24 bytes, expected 36"),
         ("/image_count", json!(4), "image_count is 4 but the manifest lists 3 images"),
         ("/images/1/id", json!(7), "has id 7, expected 1"),
         ("/images/1/atlas", json!(1), "refers to atlas 1 but there are 1"),
@@ -130,6 +141,15 @@ fn layout_files_are_checked() {
     nan.insert("layouts/u.f32".into(), encode_positions(&[[0.0; 3], [f32::NAN, 0.0, 0.0], [0.0; 3]]));
     let err = load(&manifest, &nan).unwrap_err().to_string();
     assert!(err.contains("non-finite position for image 1"), "{err}");
+
+    for (ids, expected) in
+        [([1, 2, 0, 2, 1, 3], "image 2's neighbour 3"), ([1, 2, 1, 2, 1, 0], "image 1's neighbour 1")]
+    {
+        let mut bad = files();
+        bad.insert("neighbours/n.u32".into(), encode_neighbours(&ids));
+        let err = load(&manifest, &bad).unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
+    }
 }
 
 /// Every leaf of a JSON value, as a JSON pointer.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 /// The value of `format` in every manifest, so a stray JSON file is not mistaken for a bundle.
 pub const FORMAT_NAME: &str = "pixfly-bundle";
 /// The schema version this code writes and reads. Bump it on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Largest atlas side, in pixels: the texture size every WebGL2 device supports.
 pub const MAX_ATLAS_SIZE: u32 = 4096;
 /// The manifest's file name inside a bundle folder.
@@ -37,6 +37,20 @@ pub struct Manifest {
     /// The images' feature vectors, when the bundle has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<EmbeddingInfo>,
+    /// Each image's nearest images by their vectors ("fly to similar"), when the bundle has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbours: Option<NeighboursInfo>,
+}
+
+/// Where each image's most similar images are listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighboursInfo {
+    /// Neighbours per image.
+    pub k: u32,
+    /// Relative path of an `image_count × k` array of little-endian u32 image ids, one row per
+    /// image in id order, most similar first.
+    pub path: String,
 }
 
 /// Where the images' feature vectors are and what made them.

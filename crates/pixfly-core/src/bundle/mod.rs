@@ -9,7 +9,10 @@ mod validate;
 pub mod write;
 
 pub use manifest::*;
-pub use validate::{check_relative_path, encode_positions, parse_positions, validate_manifest};
+pub use validate::{
+    check_relative_path, encode_neighbours, encode_positions, parse_neighbours, parse_positions,
+    validate_manifest,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -31,6 +34,8 @@ pub struct Bundle {
     pub manifest: Manifest,
     /// One entry per `manifest.layouts`, each `image_count` long.
     pub positions: Vec<Vec<[f32; 3]>>,
+    /// `image_count × manifest.neighbours.k` ids, most similar first (empty without them).
+    pub neighbours: Vec<u32>,
 }
 
 /// Parse and validate a manifest.
@@ -62,7 +67,11 @@ impl Bundle {
             .iter()
             .map(|layout| parse_positions(&layout.name, &read(&layout.path)?, count))
             .collect::<Result<_, _>>()?;
-        Ok(Bundle { manifest, positions })
+        let neighbours = match &manifest.neighbours {
+            Some(info) => parse_neighbours(&read(&info.path)?, count, info.k as usize)?,
+            None => Vec::new(),
+        };
+        Ok(Bundle { manifest, positions, neighbours })
     }
 
     /// Open a bundle folder and check that every file the manifest names is there.
@@ -118,6 +127,12 @@ impl Bundle {
             )));
         }
         Ok(Some(array))
+    }
+
+    /// The images most similar to image `id`, most similar first.
+    pub fn similar(&self, id: u32) -> &[u32] {
+        let k = self.manifest.neighbours.as_ref().map_or(0, |n| n.k as usize);
+        self.neighbours.get(id as usize * k..(id as usize + 1) * k).unwrap_or(&[])
     }
 
     /// Index of the layout called `name`.

@@ -119,6 +119,12 @@ pub fn validate_manifest(m: &Manifest) -> Result<(), BundleError> {
             )));
         }
     }
+    if let Some(neighbours) = &m.neighbours {
+        check_relative_path("neighbours", &neighbours.path)?;
+        if neighbours.k == 0 {
+            return Err(invalid("neighbours has k = 0"));
+        }
+    }
     let count = m.image_count;
     for (c, cluster) in m.clusters.iter().enumerate() {
         if cluster.representative >= count || cluster.members.iter().any(|&id| id >= count) {
@@ -148,6 +154,28 @@ pub fn parse_positions(name: &str, bytes: &[u8], count: usize) -> Result<Vec<[f3
         return Err(invalid(format!("layout {name:?} has a non-finite position for image {i}")));
     }
     Ok(positions)
+}
+
+/// Decode a neighbours file: `count × k` little-endian u32 ids of other existing images.
+pub fn parse_neighbours(bytes: &[u8], count: usize, k: usize) -> Result<Vec<u32>, BundleError> {
+    let expected = count.checked_mul(k * 4).ok_or_else(|| invalid("image count overflows"))?;
+    if bytes.len() != expected {
+        return Err(invalid(format!(
+            "the neighbours file holds {} bytes, expected {expected} ({count} images × {k} × u32)",
+            bytes.len()
+        )));
+    }
+    let ids: Vec<u32> = bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    if let Some(i) = ids.iter().enumerate().position(|(i, &id)| id as usize >= count || id as usize == i / k)
+    {
+        return Err(invalid(format!("image {}'s neighbour {} is itself or not an image", i / k, ids[i])));
+    }
+    Ok(ids)
+}
+
+/// Encode neighbour ids the way [`parse_neighbours`] reads them.
+pub fn encode_neighbours(ids: &[u32]) -> Vec<u8> {
+    ids.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// Encode positions the way [`parse_positions`] reads them.

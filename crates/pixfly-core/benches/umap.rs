@@ -1,0 +1,65 @@
+//! pixfly's UMAP on one data set, stage by stage: the Rust half of `bench/umap.sh`, which
+//! compares it with umap-learn on the same data in the same run.
+//!
+//! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) into
+//! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
+//! `PIXFLY_BENCH_METRIC` (euclidean) and `PIXFLY_BENCH_INIT` (spectral | pca) choose options.
+
+use ndarray::Array2;
+use pixfly_core::reduce::{self, Metric, Points, knn, umap};
+use std::time::Instant;
+
+fn main() {
+    let (Some(input), Some(output)) =
+        (std::env::var_os("PIXFLY_BENCH_INPUT"), std::env::var_os("PIXFLY_BENCH_OUTPUT"))
+    else {
+        eprintln!("set PIXFLY_BENCH_INPUT and PIXFLY_BENCH_OUTPUT (bench/umap.sh does)");
+        return;
+    };
+    let metric: Metric =
+        std::env::var("PIXFLY_BENCH_METRIC").as_deref().unwrap_or("euclidean").parse().unwrap();
+    let init = match std::env::var("PIXFLY_BENCH_INIT").as_deref() {
+        Ok("pca") => umap::Init::Pca,
+        _ => umap::Init::Spectral,
+    };
+    let data: Array2<f32> = ndarray_npy::read_npy(&input).expect("a float32 2-D .npy file");
+    let (n, d) = data.dim();
+    let points = Points::new(data.into_raw_vec_and_offset().0, n, d);
+    let mut options = umap::UmapOptions { init, ..Default::default() };
+    if let Ok(rate) = std::env::var("PIXFLY_BENCH_NEG") {
+        options.negative_sample_rate = rate.parse().unwrap();
+    }
+
+    let mut times: Vec<(&str, f64)> = Vec::new();
+    let mut timed = |name, since: Instant| times.push((name, since.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let prepared = reduce::prepare(&points, metric);
+    timed("pca", t);
+    let t = Instant::now();
+    let neighbours = knn::nearest(&prepared, options.n_neighbors - 1, metric, options.seed);
+    timed("knn", t);
+    let t = Instant::now();
+    let graph = umap::fuzzy_graph(&neighbours);
+    timed("graph", t);
+    // The initial layout alone (no epochs), to see its share; the full run repeats it.
+    let t = Instant::now();
+    umap::layout(
+        &graph,
+        &prepared,
+        2,
+        &umap::UmapOptions { n_epochs: Some(0), ..options.clone() },
+        &|_, _| {},
+    );
+    timed("init", t);
+    let t = Instant::now();
+    let layout = umap::layout(&graph, &prepared, 2, &options, &|_, _| {});
+    timed("init+sgd", t);
+    let total = times[0].1 + times[1].1 + times[2].1 + times[4].1;
+    times.push(("total", total));
+
+    let output = std::path::PathBuf::from(output);
+    let layout = Array2::from_shape_vec((n, 2), layout).unwrap();
+    ndarray_npy::write_npy(output.join("layout.npy"), &layout).expect("writable output folder");
+    let fields: Vec<String> = times.iter().map(|(k, v)| format!("\"{k}\": {v:.3}")).collect();
+    println!("{{{}}}", fields.join(", "));
+}

@@ -1,0 +1,178 @@
+//! From feature vectors to places: PCA, nearest neighbours and UMAP, all on the CPU.
+//!
+//! The stages are separate so that 2D and 3D layouts share one neighbour graph:
+//! [`prepare`] (normalise, PCA) → [`knn::nearest`] → [`umap::fuzzy_graph`] → [`umap::layout`].
+
+pub mod knn;
+pub mod pca;
+pub mod umap;
+
+use crate::build::Progress;
+use crate::layout;
+use std::str::FromStr;
+
+/// Points as a dense row-major matrix: `n` rows of `dims` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Points {
+    pub data: Vec<f32>,
+    pub n: usize,
+    pub dims: usize,
+}
+
+impl Points {
+    pub fn new(data: Vec<f32>, n: usize, dims: usize) -> Points {
+        assert_eq!(data.len(), n * dims, "points: data length is not n × dims");
+        Points { data, n, dims }
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dims..(i + 1) * self.dims]
+    }
+}
+
+/// How dissimilar two feature vectors are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Metric {
+    /// One minus the cosine similarity: the angle between vectors, blind to their length. The
+    /// right choice for network embeddings.
+    #[default]
+    Cosine,
+    Euclidean,
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Metric, String> {
+        match s {
+            "cosine" => Ok(Metric::Cosine),
+            "euclidean" => Ok(Metric::Euclidean),
+            other => Err(format!("unknown metric `{other}` (expected cosine or euclidean)")),
+        }
+    }
+}
+
+/// At most this many dimensions reach the neighbour search: PCA keeps the directions that carry
+/// the structure and makes every distance several times cheaper (as PixPlot does).
+pub const PCA_DIMS: usize = 50;
+
+/// Ready points for the neighbour search, where all distances are Euclidean: rows are
+/// L2-normalised for the cosine metric (so the squared chord length is twice the cosine
+/// distance), then projected on their first [`PCA_DIMS`] principal components.
+pub fn prepare(points: &Points, metric: Metric) -> Points {
+    let mut points = points.clone();
+    if metric == Metric::Cosine {
+        for row in points.data.chunks_exact_mut(points.dims.max(1)) {
+            let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                row.iter_mut().for_each(|x| *x /= norm);
+            }
+        }
+    }
+    pca::project(&points, PCA_DIMS)
+}
+
+/// How vectors become layouts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LayoutOptions {
+    pub metric: Metric,
+    pub umap: umap::UmapOptions,
+}
+
+/// How many nearest images each image lists for "fly to similar".
+pub const SIMILAR: usize = 12;
+
+/// The places the vectors give: UMAP in 3D and 2D (normalised like every layout) and each
+/// image's [`SIMILAR`] nearest images (fewer when the collection is smaller).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Places {
+    pub umap3d: Vec<[f32; 3]>,
+    pub umap2d: Vec<[f32; 3]>,
+    pub similar: knn::Neighbours,
+}
+
+/// Lay out `vectors` with UMAP, both ways from one neighbour graph.
+pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress) -> Places {
+    let n = vectors.n;
+    progress.stage("Finding neighbours", 1);
+    let prepared = prepare(vectors, options.metric);
+    let k = options.umap.n_neighbors.saturating_sub(1).max(SIMILAR);
+    let neighbours = knn::nearest(&prepared, k, options.metric, options.umap.seed);
+    progress.advance();
+    // UMAP uses its own n_neighbors; the rest of the list served only "similar".
+    let graph = umap::fuzzy_graph(&neighbours.truncated(options.umap.n_neighbors.saturating_sub(1)));
+    let epochs = options.umap.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+    let run = |dims: usize, title: &str| {
+        progress.stage(title, epochs as u64);
+        let coordinates = umap::layout(&graph, &prepared, dims, &options.umap, &|_, _| progress.advance());
+        let positions = coordinates
+            .chunks_exact(dims)
+            .map(|c| [c[0], c[1], if dims == 3 { c[2] } else { 0.0 }])
+            .collect();
+        layout::normalise(positions)
+    };
+    let umap3d = run(3, "Laying out in 3D (UMAP)");
+    let umap2d = run(2, "Laying out in 2D (UMAP)");
+    Places { umap3d, umap2d, similar: neighbours.truncated(SIMILAR) }
+}
+
+/// A small, fast, seedable random number generator (wyrand): layouts must be reproducible from
+/// a seed, and each parallel task derives its own stream from (seed, task) with [`Rng::derive`].
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// An independent stream for one part of the work (an epoch, a vertex, a tree).
+    pub fn derive(seed: u64, a: u64, b: u64) -> Rng {
+        let mut r = Rng::new(seed);
+        r.0 ^= a.wrapping_mul(0xa076_1d64_78bd_642f);
+        r.next_u64();
+        r.0 ^= b.wrapping_mul(0xe703_7ed1_a0b4_28db);
+        r.next_u64();
+        r
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0xa076_1d64_78bd_642f);
+        let t = (self.0 as u128) * ((self.0 ^ 0xe703_7ed1_a0b4_28db) as u128);
+        ((t >> 64) as u64) ^ (t as u64)
+    }
+
+    /// Uniform in `0..n` (n ≥ 1).
+    pub fn below(&mut self, n: usize) -> usize {
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit();
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_is_reproducible_and_spread() {
+        let a: Vec<u64> = (0..4).map(|_| Rng::derive(7, 1, 2).next_u64()).collect();
+        assert!(a.windows(2).all(|w| w[0] == w[1]));
+        assert_ne!(Rng::derive(7, 1, 2).next_u64(), Rng::derive(7, 2, 1).next_u64());
+        let mut r = Rng::new(1);
+        let mut counts = [0usize; 10];
+        for _ in 0..100_000 {
+            counts[r.below(10)] += 1;
+        }
+        assert!(counts.iter().all(|&c| (9_000..11_000).contains(&c)), "{counts:?}");
+    }
+}

@@ -1,0 +1,752 @@
+//! UMAP (McInnes, Healy & Melville 2018), faithful to umap-learn's defaults and choices: the
+//! smooth-kNN fuzzy simplicial set with fuzzy union, `a`/`b` fitted from `min_dist` and
+//! `spread`, spectral initialisation, and epoch-scheduled SGD with negative sampling.
+//!
+//! One deliberate difference makes the parallel SGD reproducible: within an epoch every point
+//! moves itself (never its neighbour) against the other points' positions as they were when the
+//! epoch began. umap-learn moves both ends of an edge, and every edge appears in both
+//! directions, so each attraction is applied twice here to keep the same balance of attraction
+//! and repulsion.
+
+use super::knn::Neighbours;
+use super::{Points, Rng};
+use faer::{Mat, Side};
+use rayon::prelude::*;
+use wide::{f32x4, i32x4};
+
+/// UMAP's parameters, with umap-learn's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UmapOptions {
+    /// Neighbours per point, counting the point itself (umap-learn's convention).
+    pub n_neighbors: usize,
+    /// How tightly points may pack: small values give clumpy clusters, large ones even spreads.
+    pub min_dist: f32,
+    pub spread: f32,
+    /// Default: 500 up to 10,000 points, 200 beyond.
+    pub n_epochs: Option<usize>,
+    pub negative_sample_rate: usize,
+    pub repulsion_strength: f32,
+    pub learning_rate: f32,
+    pub init: Init,
+    pub seed: u64,
+}
+
+impl Default for UmapOptions {
+    fn default() -> UmapOptions {
+        UmapOptions {
+            n_neighbors: 15,
+            min_dist: 0.1,
+            spread: 1.0,
+            n_epochs: None,
+            negative_sample_rate: 5,
+            repulsion_strength: 1.0,
+            learning_rate: 1.0,
+            init: Init::Spectral,
+            seed: 42,
+        }
+    }
+}
+
+/// Where the optimisation starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// The graph Laplacian's leading eigenvectors (falls back to PCA when the graph is not
+    /// connected).
+    Spectral,
+    /// The first principal components.
+    Pca,
+}
+
+/// The fuzzy simplicial set: a symmetric weighted graph in CSR form, without self-loops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph {
+    pub offsets: Vec<usize>,
+    pub targets: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+impl Graph {
+    pub fn n(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let r = self.offsets[i]..self.offsets[i + 1];
+        (&self.targets[r.clone()], &self.weights[r])
+    }
+}
+
+/// The fuzzy union of every point's local fuzzy neighbourhood (umap-learn's
+/// `fuzzy_simplicial_set` with `local_connectivity = 1`, `set_op_mix_ratio = 1`).
+pub fn fuzzy_graph(neighbours: &Neighbours) -> Graph {
+    let n = neighbours.n;
+    let k = neighbours.k;
+    if k == 0 {
+        return Graph { offsets: vec![0; n + 1], targets: Vec::new(), weights: Vec::new() };
+    }
+    let target = ((k + 1) as f32).log2();
+    let memberships: Vec<f32> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let (_, distances) = neighbours.of(i);
+            let (rho, sigma) = smooth_knn(distances, target);
+            distances
+                .iter()
+                .map(move |&d| if d - rho <= 0.0 || sigma == 0.0 { 1.0 } else { (-(d - rho) / sigma).exp() })
+        })
+        .collect();
+
+    // Each directed edge i → j with weight w, seen from both ends; then merged per row.
+    let mut degree = vec![0usize; n + 1];
+    for (i, &j) in neighbours.indices.iter().enumerate() {
+        degree[i / k] += 1;
+        degree[j as usize] += 1;
+    }
+    let mut offsets = vec![0usize; n + 1];
+    for i in 0..n {
+        offsets[i + 1] = offsets[i] + degree[i];
+    }
+    let mut fill = offsets.clone();
+    let mut entries = vec![(0u32, 0f32); offsets[n]];
+    for (e, (&j, &w)) in neighbours.indices.iter().zip(&memberships).enumerate() {
+        let i = e / k;
+        entries[fill[i]] = (j, w);
+        fill[i] += 1;
+        entries[fill[j as usize]] = (i as u32, w);
+        fill[j as usize] += 1;
+    }
+    let rows: Vec<Vec<(u32, f32)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut row = entries[offsets[i]..offsets[i + 1]].to_vec();
+            row.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let mut merged: Vec<(u32, f32)> = Vec::with_capacity(row.len());
+            for (j, w) in row {
+                match merged.last_mut() {
+                    // Both i → j and j → i: probabilistic t-conorm a + b − ab.
+                    Some(last) if last.0 == j => last.1 = last.1 + w - last.1 * w,
+                    _ => merged.push((j, w)),
+                }
+            }
+            merged.retain(|&(j, w)| w > 0.0 && j as usize != i);
+            merged
+        })
+        .collect();
+    let mut graph = Graph { offsets: vec![0], targets: Vec::new(), weights: Vec::new() };
+    for row in rows {
+        graph.targets.extend(row.iter().map(|e| e.0));
+        graph.weights.extend(row.iter().map(|e| e.1));
+        graph.offsets.push(graph.targets.len());
+    }
+    graph
+}
+
+/// ρ (distance to the nearest neighbour) and σ such that Σ exp(−(d − ρ)/σ) = log2(k + 1),
+/// found by bisection as umap-learn's `smooth_knn_dist` does.
+fn smooth_knn(distances: &[f32], target: f32) -> (f32, f32) {
+    let rho = distances.iter().copied().find(|&d| d > 0.0).unwrap_or(0.0);
+    let (mut lo, mut hi, mut mid) = (0.0f32, f32::INFINITY, 1.0f32);
+    for _ in 0..64 {
+        let sum: f32 =
+            distances.iter().map(|&d| if d - rho > 0.0 { (-(d - rho) / mid).exp() } else { 1.0 }).sum();
+        if (sum - target).abs() < 1e-5 {
+            break;
+        }
+        if sum > target {
+            hi = mid;
+            mid = (lo + hi) / 2.0;
+        } else {
+            lo = mid;
+            mid = if hi.is_infinite() { mid * 2.0 } else { (lo + hi) / 2.0 };
+        }
+    }
+    let mean = distances.iter().sum::<f32>() / distances.len().max(1) as f32;
+    (rho, mid.max(1e-3 * mean))
+}
+
+/// umap-learn's `find_ab_params`: fit 1 / (1 + a d^2b) to the curve that is 1 up to `min_dist`
+/// and decays as exp(−(d − min_dist) / spread) beyond, by least squares (Levenberg–Marquardt).
+pub fn find_ab(spread: f32, min_dist: f32) -> (f32, f32) {
+    let xs: Vec<f64> = (0..300).map(|i| 3.0 * spread as f64 * i as f64 / 299.0).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .map(|&x| if x < min_dist as f64 { 1.0 } else { (-(x - min_dist as f64) / spread as f64).exp() })
+        .collect();
+    let cost = |a: f64, b: f64| -> f64 {
+        xs.iter().zip(&ys).map(|(&x, &y)| (1.0 / (1.0 + a * x.powf(2.0 * b)) - y).powi(2)).sum()
+    };
+    let (mut a, mut b, mut lambda) = (1.0f64, 1.0f64, 1e-3f64);
+    for _ in 0..200 {
+        // Normal equations J^T J δ = −J^T r for the two parameters.
+        let (mut jaa, mut jab, mut jbb, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            if x <= 0.0 {
+                continue;
+            }
+            let u = x.powf(2.0 * b);
+            let f = 1.0 / (1.0 + a * u);
+            let (da, db) = (-u * f * f, -a * u * 2.0 * x.ln() * f * f);
+            let r = f - y;
+            jaa += da * da;
+            jab += da * db;
+            jbb += db * db;
+            ga += da * r;
+            gb += db * r;
+        }
+        let (paa, pbb) = (jaa * (1.0 + lambda), jbb * (1.0 + lambda));
+        let det = paa * pbb - jab * jab;
+        if det.abs() < 1e-300 {
+            break;
+        }
+        let step_a = -(pbb * ga - jab * gb) / det;
+        let step_b = -(paa * gb - jab * ga) / det;
+        if cost(a + step_a, b + step_b) < cost(a, b) {
+            a += step_a;
+            b += step_b;
+            lambda /= 10.0;
+            if step_a.abs() < 1e-10 && step_b.abs() < 1e-10 {
+                break;
+            }
+        } else {
+            lambda *= 10.0;
+        }
+    }
+    (a as f32, b as f32)
+}
+
+/// Lay the graph out in `dims` dimensions; `points` (from [`super::prepare`]) are used only for a
+/// PCA start. Returns `n × dims` coordinates. `progress(done, total)` is called once per epoch.
+pub fn layout(
+    graph: &Graph,
+    points: &Points,
+    dims: usize,
+    options: &UmapOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<f32> {
+    let n = graph.n();
+    if n <= 1 {
+        return vec![0.0; n * dims];
+    }
+    let epochs = options.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+    let mut positions = initial_layout(graph, points, dims, options);
+    match dims {
+        2 => optimise::<2>(graph, &mut positions, epochs, options, progress),
+        3 => optimise::<3>(graph, &mut positions, epochs, options, progress),
+        _ => panic!("UMAP layouts are 2D or 3D, not {dims}D"),
+    }
+    positions
+}
+
+/// The starting layout, scaled like umap-learn's: each axis spans 0..10, with a little noise
+/// so that identical points can separate.
+fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
+    let n = graph.n();
+    let spectral = match options.init {
+        Init::Spectral => spectral_layout(graph, dims, options.seed),
+        Init::Pca => None,
+    };
+    let mut positions = spectral.unwrap_or_else(|| {
+        (0..n)
+            .flat_map(|i| (0..dims).map(move |d| if d < points.dims { points.row(i)[d] } else { 0.0 }))
+            .collect()
+    });
+    let mut rng = Rng::derive(options.seed, 4, dims as u64);
+    for d in 0..dims {
+        let column = positions.iter().skip(d).step_by(dims);
+        let (lo, hi) = column.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let scale = if hi > lo { 10.0 / (hi - lo) } else { 0.0 };
+        for i in 0..n {
+            let x = &mut positions[i * dims + d];
+            *x = (*x - lo) * scale + 1e-4 * rng.normal() as f32 * 10.0;
+        }
+    }
+    positions
+}
+
+/// The leading nontrivial eigenvectors of the normalised adjacency D^-½ W D^-½ (the smallest of
+/// the normalised Laplacian), by Lanczos with full reorthogonalisation. `None` when the graph
+/// is disconnected or too small, where PCA starts instead.
+fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
+    let n = graph.n();
+    if n < dims + 2 || components(graph) != 1 {
+        return None;
+    }
+    let degree: Vec<f64> = (0..n).map(|i| graph.row(i).1.iter().map(|&w| w as f64).sum()).collect();
+    let inv_sqrt: Vec<f64> = degree.iter().map(|d| 1.0 / d.sqrt()).collect();
+    // The trivial eigenvector (eigenvalue 1), projected out of everything.
+    let mut trivial: Vec<f64> = degree.iter().map(|d| d.sqrt()).collect();
+    normalise(&mut trivial);
+    let apply = |v: &[f64], out: &mut Vec<f64>| {
+        out.par_iter_mut().enumerate().for_each(|(i, o)| {
+            let (targets, weights) = graph.row(i);
+            let s: f64 = targets
+                .iter()
+                .zip(weights)
+                .map(|(&j, &w)| w as f64 * inv_sqrt[j as usize] * v[j as usize])
+                .sum();
+            *o = s * inv_sqrt[i];
+        })
+    };
+
+    let steps = (n - 1).min(120.max(10 * dims));
+    let mut rng = Rng::derive(seed, 5, 0);
+    let mut v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    orthogonalise(&mut v, std::slice::from_ref(&trivial));
+    normalise(&mut v);
+    let mut basis = vec![v];
+    let (mut alpha, mut beta) = (Vec::new(), Vec::new());
+    let mut w = vec![0f64; n];
+    let mut ritz = None;
+    for j in 0..steps {
+        apply(&basis[j], &mut w);
+        alpha.push(dot(&w, &basis[j]));
+        orthogonalise(&mut w, std::slice::from_ref(&trivial));
+        orthogonalise(&mut w, &basis);
+        orthogonalise(&mut w, &basis);
+        let b = dot(&w, &w).sqrt();
+        let size = j + 1;
+        let check = size >= dims && (size % 10 == 0 || size == steps || b < 1e-9);
+        if check {
+            let (values, vectors) = tridiagonal_eigen(&alpha, &beta);
+            let top: Vec<usize> = (0..dims).map(|t| size - 1 - t).collect();
+            let converged =
+                top.iter().all(|&c| (b * vectors[(size - 1, c)]).abs() < 1e-4 * values[c].abs().max(1e-3));
+            ritz = Some((vectors, top));
+            if converged || b < 1e-9 || size == steps {
+                if !converged {
+                    tracing::debug!(
+                        steps = size,
+                        "spectral initialisation: Lanczos stopped before full convergence"
+                    );
+                }
+                break;
+            }
+        }
+        beta.push(b);
+        w.iter_mut().for_each(|x| *x /= b);
+        basis.push(std::mem::replace(&mut w, vec![0f64; n]));
+    }
+    let (vectors, top) = ritz?;
+    let mut positions = vec![0f32; n * dims];
+    for (d, &c) in top.iter().enumerate() {
+        let coefficients: Vec<f64> = (0..vectors.nrows()).map(|r| vectors[(r, c)]).collect();
+        for (i, out) in positions.iter_mut().skip(d).step_by(dims).enumerate() {
+            *out = coefficients.iter().zip(&basis).map(|(s, v)| s * v[i]).sum::<f64>() as f32;
+        }
+    }
+    positions.iter().all(|x| x.is_finite()).then_some(positions)
+}
+
+/// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
+/// `alpha` and off-diagonal `beta`.
+fn tridiagonal_eigen(alpha: &[f64], beta: &[f64]) -> (Vec<f64>, Mat<f64>) {
+    let m = alpha.len();
+    let t = Mat::<f64>::from_fn(m, m, |i, j| {
+        if i == j {
+            alpha[i]
+        } else if i == j + 1 {
+            beta[j]
+        } else if j == i + 1 {
+            beta[i]
+        } else {
+            0.0
+        }
+    });
+    match t.self_adjoint_eigen(Side::Lower) {
+        Ok(e) => ((0..m).map(|i| e.S()[i]).collect(), e.U().to_owned()),
+        Err(_) => (vec![0.0; m], Mat::zeros(m, m)),
+    }
+}
+
+/// Dot product in fixed-size chunks, summed in order: the same result on every run.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let partial: Vec<f64> = a
+        .par_chunks(8192)
+        .zip(b.par_chunks(8192))
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum())
+        .collect();
+    partial.iter().sum()
+}
+
+fn normalise(v: &mut [f64]) {
+    let norm = dot(v, v).sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Remove from `w` its components along the (orthonormal) `basis`.
+fn orthogonalise(w: &mut [f64], basis: &[Vec<f64>]) {
+    for v in basis {
+        let c = dot(w, v);
+        w.par_iter_mut().zip(v.par_iter()).for_each(|(x, y)| *x -= c * y);
+    }
+}
+
+/// Number of connected components (union–find).
+fn components(graph: &Graph) -> usize {
+    let n = graph.n();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn root(parent: &mut [u32], mut i: u32) -> u32 {
+        while parent[i as usize] != i {
+            parent[i as usize] = parent[parent[i as usize] as usize];
+            i = parent[i as usize];
+        }
+        i
+    }
+    for i in 0..n {
+        for &j in graph.row(i).0 {
+            let (a, b) = (root(&mut parent, i as u32), root(&mut parent, j));
+            if a != b {
+                parent[a as usize] = b;
+            }
+        }
+    }
+    (0..n as u32).filter(|&i| root(&mut parent, i) == i).count()
+}
+
+/// Vertices per parallel task in the SGD (about a cache's worth of edges).
+const BLOCK: usize = 512;
+
+/// Epoch-scheduled SGD over the graph's edges, as umap-learn's `optimize_layout_euclidean`.
+fn optimise<const D: usize>(
+    graph: &Graph,
+    positions: &mut [f32],
+    epochs: usize,
+    options: &UmapOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) {
+    let (a, b) = find_ab(options.spread, options.min_dist);
+    let max_weight = graph.weights.iter().copied().fold(0.0f32, f32::max);
+    // Edges too weak to be sampled even once are dropped, as umap-learn does.
+    let floor = max_weight / epochs as f32;
+    let epochs_per_sample: Vec<f32> = graph
+        .weights
+        .iter()
+        .map(|&w| if w >= floor && w > 0.0 { max_weight / w } else { f32::INFINITY })
+        .collect();
+    let negative_rate = options.negative_sample_rate as f32;
+    let mut next_sample = epochs_per_sample.clone();
+    let mut next_negative: Vec<f32> = epochs_per_sample.iter().map(|e| e / negative_rate).collect();
+    let sgd = Sgd {
+        graph,
+        epochs_per_sample,
+        a,
+        b,
+        gamma: options.repulsion_strength,
+        negative_rate,
+        seed: options.seed,
+    };
+    let mut previous = positions.to_vec();
+    for epoch in 0..epochs {
+        let alpha = options.learning_rate * (1.0 - epoch as f32 / epochs as f32);
+        previous.copy_from_slice(positions);
+        let edge_chunks = split_by_blocks(&mut next_sample, &graph.offsets);
+        let negative_chunks = split_by_blocks(&mut next_negative, &graph.offsets);
+        positions.par_chunks_mut(BLOCK * D).zip(edge_chunks).zip(negative_chunks).enumerate().for_each(
+            |(block, ((mine, next_sample), next_negative))| {
+                let step = Step { epoch, alpha, previous: &previous, first_vertex: block * BLOCK };
+                sgd.move_block::<D>(&step, mine, next_sample, next_negative);
+            },
+        );
+        progress(epoch + 1, epochs);
+    }
+}
+
+/// What stays fixed through the SGD.
+struct Sgd<'a> {
+    graph: &'a Graph,
+    epochs_per_sample: Vec<f32>,
+    a: f32,
+    b: f32,
+    gamma: f32,
+    negative_rate: f32,
+    seed: u64,
+}
+
+/// One block's share of one epoch.
+struct Step<'a> {
+    epoch: usize,
+    alpha: f32,
+    /// Every point's position when the epoch began.
+    previous: &'a [f32],
+    first_vertex: usize,
+}
+
+impl Sgd<'_> {
+    /// Move the block's points (`mine`) along their due edges, with their negative samples;
+    /// `next_sample` and `next_negative` are the block's edges' schedules.
+    ///
+    /// A point's due edges are taken [`LANES`] at a time: their attractions are computed from
+    /// the same position, then their negative samples, again [`LANES`] at a time. Independent
+    /// lanes let the CPU use SIMD and overlap work instead of waiting on each sample's result.
+    #[inline(never)]
+    fn move_block<const D: usize>(
+        &self,
+        step: &Step,
+        mine: &mut [f32],
+        next_sample: &mut [f32],
+        next_negative: &mut [f32],
+    ) {
+        let graph = self.graph;
+        let now = step.epoch as f32;
+        let first_edge = graph.offsets[step.first_vertex];
+        let mut due = Vec::new();
+        for (local, slot) in mine.chunks_exact_mut(D).enumerate() {
+            let i = step.first_vertex + local;
+            let mut rng = Rng::derive(self.seed, step.epoch as u64, i as u64);
+            let mut current = [0f32; D];
+            current.copy_from_slice(slot);
+            due.clear();
+            due.extend(
+                (graph.offsets[i]..graph.offsets[i + 1]).filter(|&e| next_sample[e - first_edge] <= now),
+            );
+            for group in due.chunks(LANES) {
+                let mut lanes = Lanes { others: [[0.0; LANES]; D], used: [0.0; LANES] };
+                let mut negatives = 0;
+                for (l, &e) in group.iter().enumerate() {
+                    let j = graph.targets[e] as usize;
+                    lanes.set(l, &step.previous[j * D..j * D + D], true);
+                    next_sample[e - first_edge] += self.epochs_per_sample[e];
+                    let per_negative = self.epochs_per_sample[e] / self.negative_rate;
+                    let count = ((now - next_negative[e - first_edge]) / per_negative).max(0.0) as usize;
+                    next_negative[e - first_edge] += count as f32 * per_negative;
+                    negatives += count;
+                }
+                for l in group.len()..LANES {
+                    lanes.set(l, &current, false);
+                }
+                // umap-learn moves both ends of an edge, and sees each edge from both ends:
+                // each point gets two pulls per sample.
+                let pull = self.attraction(&current, &lanes);
+                for d in 0..D {
+                    current[d] += 2.0 * pull[d] * step.alpha;
+                }
+                let mut push = [0f32; D];
+                for first in (0..negatives).step_by(LANES) {
+                    let lanes = self.sample_lanes(&mut rng, i, &current, negatives - first, step.previous);
+                    let more = self.repulsion(&current, &lanes);
+                    (0..D).for_each(|d| push[d] += more[d]);
+                }
+                for d in 0..D {
+                    current[d] += push[d] * step.alpha;
+                }
+            }
+            slot.copy_from_slice(&current);
+        }
+    }
+
+    /// Up to [`LANES`] random points (`count` of them; the other lanes unused), as lanes.
+    #[inline]
+    fn sample_lanes<const D: usize>(
+        &self,
+        rng: &mut Rng,
+        me: usize,
+        current: &[f32; D],
+        count: usize,
+        previous: &[f32],
+    ) -> Lanes<D> {
+        let n = self.graph.n();
+        let mut lanes = Lanes { others: [[0.0; LANES]; D], used: [0.0; LANES] };
+        for l in 0..LANES {
+            let k = if l < count { rng.below(n) } else { me };
+            // A point never pushes itself away (umap-learn skips it too).
+            if k == me {
+                lanes.set(l, current, false);
+            } else {
+                lanes.set(l, &previous[k * D..k * D + D], true);
+            }
+        }
+        lanes
+    }
+
+    /// The attraction (clipped gradient, summed over lanes) of `current` towards each lane.
+    #[inline]
+    fn attraction<const D: usize>(&self, current: &[f32; D], lanes: &Lanes<D>) -> [f32; D] {
+        let (differences, d2) = lanes.differences(current);
+        let (a, b) = (f32x4::splat(self.a), self.b);
+        // Coincident points (d2 = 0) differ by 0, so the floor only keeps the maths finite.
+        let d2 = d2.max(f32x4::splat(f32::MIN_POSITIVE));
+        let pb = pow4(d2, b);
+        let coefficient = f32x4::splat(-2.0 * self.a * b) * (pb / d2) / (a * pb + f32x4::splat(1.0));
+        differences
+            .map(|diff| (coefficient * diff).fast_clamp(f32x4::splat(-4.0), f32x4::splat(4.0)).reduce_add())
+    }
+
+    /// The repulsion (clipped gradient, summed over used lanes) of `current` from each lane.
+    #[inline]
+    fn repulsion<const D: usize>(&self, current: &[f32; D], lanes: &Lanes<D>) -> [f32; D] {
+        let (differences, d2) = lanes.differences(current);
+        let coefficient = f32x4::splat(2.0 * self.gamma * self.b)
+            / ((f32x4::splat(0.001) + d2) * (f32x4::splat(self.a) * pow4(d2, self.b) + f32x4::splat(1.0)));
+        let used = f32x4::from(lanes.used);
+        let mut push = differences.map(|diff| {
+            ((coefficient * diff).fast_clamp(f32x4::splat(-4.0), f32x4::splat(4.0)) * used).reduce_add()
+        });
+        // A sample on top of the point (duplicates) gets umap-learn's fixed push of 4.
+        for (l, &d2) in d2.as_array().iter().enumerate() {
+            if d2 == 0.0 {
+                push.iter_mut().for_each(|p| *p += 4.0 * lanes.used[l]);
+            }
+        }
+        push
+    }
+}
+
+/// Samples are computed [`LANES`] at a time, one per SIMD lane.
+const LANES: usize = 4;
+
+/// Up to [`LANES`] other points' coordinates, by dimension.
+struct Lanes<const D: usize> {
+    others: [[f32; LANES]; D],
+    /// 1 for a real sample, 0 for an unused lane (which holds the point itself).
+    used: [f32; LANES],
+}
+
+impl<const D: usize> Lanes<D> {
+    #[inline]
+    fn set(&mut self, lane: usize, position: &[f32], used: bool) {
+        for (other, &x) in self.others.iter_mut().zip(position) {
+            other[lane] = x;
+        }
+        self.used[lane] = if used { 1.0 } else { 0.0 };
+    }
+
+    /// `current − other` by dimension, and the squared distances.
+    #[inline]
+    fn differences(&self, current: &[f32; D]) -> ([f32x4; D], f32x4) {
+        let mut d2 = f32x4::ZERO;
+        let differences: [f32x4; D] = std::array::from_fn(|d| {
+            let diff = f32x4::splat(current[d]) - f32x4::from(self.others[d]);
+            d2 += diff * diff;
+            diff
+        });
+        (differences, d2)
+    }
+}
+
+/// Per-edge state cut into the slices that belong to each block of [`BLOCK`] vertices.
+fn split_by_blocks<'a>(mut edges: &'a mut [f32], offsets: &[usize]) -> Vec<&'a mut [f32]> {
+    let n = offsets.len() - 1;
+    let mut chunks = Vec::with_capacity(n.div_ceil(BLOCK));
+    for first in (0..n).step_by(BLOCK) {
+        let last = (first + BLOCK).min(n);
+        let (head, tail) = edges.split_at_mut(offsets[last] - offsets[first]);
+        chunks.push(head);
+        edges = tail;
+    }
+    chunks
+}
+
+/// x^y for x > 0, four at a time, through polynomial log2 and exp2 (relative error about
+/// 1e-5): the SGD's kernel needs one power per sample, and `powf` would be most of its time.
+#[inline]
+fn pow4(x: f32x4, y: f32) -> f32x4 {
+    exp2(log2(x) * f32x4::splat(y))
+}
+
+#[cfg(test)]
+fn pow(x: f32, y: f32) -> f32 {
+    pow4(f32x4::splat(x), y).as_array()[0]
+}
+
+#[inline]
+fn log2(x: f32x4) -> f32x4 {
+    let bits: i32x4 = wide::bytemuck::cast(x);
+    let exponent = ((bits >> 23_u32) & i32x4::splat(0xff)) - i32x4::splat(127);
+    let mantissa: f32x4 =
+        wide::bytemuck::cast((bits & i32x4::splat(0x007f_ffff)) | i32x4::splat(0x3f80_0000));
+    let t = mantissa - f32x4::splat(1.0); // in [0, 1)
+    // Least-squares fit of log2(1 + t) on [0, 1], degree 6: error below 5e-6.
+    let mut p = f32x4::splat(-0.026_066_302);
+    for c in [0.121_914_14, -0.277_365_05, 0.456_894_17, -0.717_898_4, 1.442_517] {
+        p = p * t + f32x4::splat(c);
+    }
+    exponent.round_float() + p * t
+}
+
+#[inline]
+fn exp2(y: f32x4) -> f32x4 {
+    // Adding 1.5 · 2^23 rounds y to an integer held in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    let y = y.fast_clamp(f32x4::splat(-126.0), f32x4::splat(126.0));
+    let shifted = y + f32x4::splat(ROUND);
+    let whole = wide::bytemuck::cast::<f32x4, i32x4>(shifted) - i32x4::splat(ROUND.to_bits() as i32);
+    let f = y - (shifted - f32x4::splat(ROUND)); // in [−0.5, 0.5]
+    // Least-squares fit of 2^f on [−0.5, 0.5], degree 4: relative error below 8e-6.
+    let mut p = f32x4::splat(0.009_670_768);
+    for c in [0.055_875_536, 0.240_222_1, 0.693_127_3, 1.0] {
+        p = p * f + f32x4::splat(c);
+    }
+    let scale: f32x4 = wide::bytemuck::cast((whole + i32x4::splat(127)) << 23_u32);
+    p * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ab_matches_umap_learn() {
+        // umap-learn 0.5: find_ab_params(1.0, 0.1) = (1.5769, 0.8951); (1.0, 0.5) = (0.5830, 1.3341).
+        let (a, b) = find_ab(1.0, 0.1);
+        assert!((a - 1.5769).abs() < 2e-3 && (b - 0.8951).abs() < 1e-3, "{a} {b}");
+        let (a, b) = find_ab(1.0, 0.5);
+        assert!((a - 0.5830).abs() < 2e-3 && (b - 1.3341).abs() < 1e-3, "{a} {b}");
+    }
+
+    #[test]
+    fn fast_pow_is_accurate() {
+        for &x in &[1e-6f32, 0.01, 0.3, 1.0, 2.5, 17.0, 1e4, 123_456.7] {
+            for &y in &[0.79f32, -0.21, 1.33, 0.5] {
+                let (got, want) = (pow(x, y), x.powf(y));
+                assert!(((got - want) / want).abs() < 2e-5, "{x}^{y}: {got} vs {want}");
+            }
+        }
+    }
+
+    /// The spectral start's axes are eigenvectors of D^-½ W D^-½, orthogonal to the trivial one.
+    #[test]
+    fn spectral_layout_finds_eigenvectors() {
+        let mut rng = Rng::new(8);
+        let data: Vec<f32> = (0..600 * 5).map(|_| rng.normal() as f32).collect();
+        let points = Points::new(data, 600, 5);
+        let graph =
+            fuzzy_graph(&crate::reduce::knn::nearest(&points, 14, crate::reduce::Metric::Euclidean, 0));
+        assert_eq!(components(&graph), 1);
+        let layout = spectral_layout(&graph, 3, 1).expect("connected graph");
+        let n = graph.n();
+        let degree: Vec<f64> = (0..n).map(|i| graph.row(i).1.iter().map(|&w| w as f64).sum()).collect();
+        for d in 0..3 {
+            let y: Vec<f64> = (0..n).map(|i| layout[i * 3 + d] as f64).collect();
+            let my: Vec<f64> = (0..n)
+                .map(|i| {
+                    let (targets, weights) = graph.row(i);
+                    let s: f64 = targets
+                        .iter()
+                        .zip(weights)
+                        .map(|(&j, &w)| w as f64 * y[j as usize] / degree[j as usize].sqrt())
+                        .sum();
+                    s / degree[i].sqrt()
+                })
+                .collect();
+            let lambda = dot(&y, &my) / dot(&y, &y);
+            let residual: f64 = my.iter().zip(&y).map(|(a, b)| (a - lambda * b).powi(2)).sum::<f64>().sqrt();
+            assert!(residual < 1e-3 * dot(&y, &y).sqrt(), "axis {d}: residual {residual}");
+            assert!(lambda > 0.5 && lambda < 1.0, "axis {d}: eigenvalue {lambda}");
+            let trivial: f64 = y.iter().zip(&degree).map(|(a, g)| a * g.sqrt()).sum();
+            assert!(trivial.abs() < 1e-3 * dot(&y, &y).sqrt() * dot(&degree, &vec![1.0; n]).sqrt());
+        }
+    }
+
+    #[test]
+    fn smooth_knn_hits_its_target() {
+        let distances = [0.0, 0.5, 0.7, 0.9, 1.4, 2.0];
+        let target = 7f32.log2();
+        let (rho, sigma) = smooth_knn(&distances, target);
+        assert_eq!(rho, 0.5);
+        let sum: f32 =
+            distances.iter().map(|&d| if d > rho { (-(d - rho) / sigma).exp() } else { 1.0 }).sum();
+        assert!((sum - target).abs() < 1e-3);
+    }
+}

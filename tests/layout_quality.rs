@@ -1,0 +1,80 @@
+//! Layout quality on a real labelled set: Google's emoji (3,786 PNGs in 10 categories, from npm)
+//! built end to end with the real network. Similar-looking emoji share categories more often
+//! than chance, so a layout that groups by look puts same-category emoji next to each other.
+
+mod common;
+
+use pixfly_core::bundle::Bundle;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn emoji() -> PathBuf {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-emoji.sh");
+    let out = Command::new("bash").arg(script).output().expect("bash runs");
+    assert!(out.status.success(), "fetch-emoji.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Leave-one-out 15-NN vote in the layout: (accuracy, mean per-category recall).
+fn knn_vote(positions: &[[f32; 3]], labels: &[usize], classes: usize) -> (f64, f64) {
+    let n = positions.len();
+    let mut hits = vec![0usize; classes];
+    let mut totals = vec![0usize; classes];
+    for i in 0..n {
+        let mut others: Vec<(f32, usize)> = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| ((0..3).map(|d| (positions[i][d] - positions[j][d]).powi(2)).sum(), j))
+            .collect();
+        others.select_nth_unstable_by(15, |a, b| a.0.total_cmp(&b.0));
+        let mut votes = vec![0; classes];
+        others[..15].iter().for_each(|&(_, j)| votes[labels[j]] += 1);
+        let predicted = (0..classes).max_by_key(|&c| (votes[c], std::cmp::Reverse(c))).unwrap();
+        totals[labels[i]] += 1;
+        hits[labels[i]] += usize::from(predicted == labels[i]);
+    }
+    let accuracy = hits.iter().sum::<usize>() as f64 / n as f64;
+    let present: Vec<usize> = (0..classes).filter(|&c| totals[c] > 0).collect();
+    let balanced =
+        present.iter().map(|&c| hits[c] as f64 / totals[c] as f64).sum::<f64>() / present.len() as f64;
+    (accuracy, balanced)
+}
+
+#[test]
+fn emoji_of_a_category_land_together_in_umap_2d() {
+    let emoji = emoji();
+    let out = tempfile::tempdir().unwrap();
+    let csv = emoji.join("categories.csv");
+    let (ok, stdout, stderr) =
+        common::build(&[&emoji.join("64")], out.path(), &["--metadata", csv.to_str().unwrap()]);
+    assert!(ok, "build failed:\n{stdout}\n{stderr}");
+    let bundle = Bundle::open(out.path()).unwrap();
+    let images = &bundle.manifest.images;
+    assert!(images.len() > 3_700, "{} images (3,786 files, a few of them identical)", images.len());
+
+    let mut categories: HashMap<String, usize> = HashMap::new();
+    let labels: Vec<usize> = images
+        .iter()
+        .map(|image| {
+            let category = image.metadata.category.clone().expect("every emoji has a category");
+            let next = categories.len();
+            *categories.entry(category).or_insert(next)
+        })
+        .collect();
+    let classes = categories.len();
+    let majority = (0..classes).map(|c| labels.iter().filter(|&&l| l == c).count()).max().unwrap() as f64
+        / labels.len() as f64;
+
+    let umap2d = &bundle.positions[bundle.layout_index("umap2d").expect("a UMAP 2D layout")];
+    let grid = &bundle.positions[bundle.layout_index("grid").unwrap()];
+    let (accuracy, balanced) = knn_vote(umap2d, &labels, classes);
+    let (grid_accuracy, grid_balanced) = knn_vote(grid, &labels, classes);
+    println!(
+        "emoji, 15-NN category vote in UMAP 2D: accuracy {accuracy:.3} (always-majority {majority:.3}), \
+         mean per-category recall {balanced:.3} (chance {:.3}); filename grid: {grid_accuracy:.3} / {grid_balanced:.3}",
+        1.0 / classes as f64
+    );
+    assert!(accuracy > majority + 0.15, "accuracy {accuracy:.3} vs always-majority {majority:.3}");
+    assert!(balanced > 4.0 / classes as f64, "mean per-category recall {balanced:.3}");
+    assert!(balanced > grid_balanced + 0.2, "UMAP {balanced:.3} vs filename grid {grid_balanced:.3}");
+}
