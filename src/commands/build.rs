@@ -113,6 +113,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
                 seed: args.seed,
                 ..UmapOptions::default()
             },
+            ..LayoutOptions::default()
         },
         ..BuildOptions::new(args.inputs, args.output.clone())
     };

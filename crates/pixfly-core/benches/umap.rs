@@ -33,7 +33,8 @@ fn main() {
     let mut times: Vec<(&str, f64)> = Vec::new();
     let mut timed = |name, since: Instant| times.push((name, since.elapsed().as_secs_f64()));
     let t = Instant::now();
-    let prepared = reduce::prepare(&points, metric);
+    let pca_dims = std::env::var("PIXFLY_BENCH_PCA").map_or(reduce::PCA_DIMS, |v| v.parse().unwrap());
+    let prepared = reduce::prepare(&points, metric, pca_dims);
     timed("pca", t);
     let t = Instant::now();
     let neighbours = knn::nearest(&prepared, options.n_neighbors - 1, metric, options.seed);

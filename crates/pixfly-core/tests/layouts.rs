@@ -23,6 +23,7 @@ fn options(seed: u64) -> LayoutOptions {
     LayoutOptions {
         metric: Metric::Euclidean,
         umap: UmapOptions { seed, n_epochs: Some(200), ..Default::default() },
+        ..Default::default()
     }
 }
 

@@ -51,31 +51,40 @@ impl FromStr for Metric {
     }
 }
 
-/// At most this many dimensions reach the neighbour search: PCA keeps the directions that carry
-/// the structure and makes every distance several times cheaper (as PixPlot does).
+/// By default at most this many dimensions reach the neighbour search: PCA keeps the directions
+/// that carry the structure and makes every distance several times cheaper (as PixPlot does).
 pub const PCA_DIMS: usize = 50;
 
 /// Ready points for the neighbour search, where all distances are Euclidean: rows are
 /// L2-normalised for the cosine metric (so the squared chord length is twice the cosine
-/// distance), then projected on their first [`PCA_DIMS`] principal components.
-pub fn prepare(points: &Points, metric: Metric) -> Points {
-    let mut points = points.clone();
-    if metric == Metric::Cosine {
-        for row in points.data.chunks_exact_mut(points.dims.max(1)) {
-            let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                row.iter_mut().for_each(|x| *x /= norm);
-            }
+/// distance), then projected on their first `pca_dims` principal components.
+pub fn prepare(points: &Points, metric: Metric, pca_dims: usize) -> Points {
+    if metric == Metric::Euclidean {
+        return pca::project(points, pca_dims);
+    }
+    let mut normalised = points.clone();
+    for row in normalised.data.chunks_exact_mut(points.dims.max(1)) {
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|x| *x /= norm);
         }
     }
-    pca::project(&points, PCA_DIMS)
+    pca::project(&normalised, pca_dims)
 }
 
 /// How vectors become layouts.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LayoutOptions {
     pub metric: Metric,
+    /// Principal components kept for the neighbour search ([`PCA_DIMS`]).
+    pub pca_dims: usize,
     pub umap: umap::UmapOptions,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> LayoutOptions {
+        LayoutOptions { metric: Metric::default(), pca_dims: PCA_DIMS, umap: umap::UmapOptions::default() }
+    }
 }
 
 /// How many nearest images each image lists for "fly to similar".
@@ -94,7 +103,7 @@ pub struct Places {
 pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress) -> Places {
     let n = vectors.n;
     progress.stage("Finding neighbours", 1);
-    let prepared = prepare(vectors, options.metric);
+    let prepared = prepare(vectors, options.metric, options.pca_dims);
     let k = options.umap.n_neighbors.saturating_sub(1).max(SIMILAR);
     let neighbours = knn::nearest(&prepared, k, options.metric, options.umap.seed);
     progress.advance();

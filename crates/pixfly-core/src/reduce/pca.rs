@@ -4,6 +4,10 @@
 use super::Points;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use rayon::prelude::*;
+
+/// Rows used to estimate the principal axes.
+const SAMPLE: usize = 20_000;
 
 /// The points centred and expressed on their principal axes, strongest first, keeping at most
 /// `max_dims` of them. Distances between points are kept (exactly, when nothing is dropped).
@@ -17,15 +21,18 @@ pub fn project(points: &Points, max_dims: usize) -> Points {
     for row in points.data.chunks_exact(d) {
         mean.iter_mut().zip(row).for_each(|(m, &x)| *m += x as f64);
     }
-    let centred: Vec<f32> = points
-        .data
-        .chunks_exact(d)
-        .flat_map(|row| row.iter().zip(&mean).map(move |(&x, &m)| (x as f64 - m / n as f64) as f32))
-        .collect();
+    let mean: Vec<f32> = mean.iter().map(|m| (m / n as f64) as f32).collect();
+    let mut centred = points.data.clone();
+    centred.par_chunks_mut(d).for_each(|row| row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m));
     let x = MatRef::from_row_major_slice(&centred, n, d);
 
+    // The axes come from the covariance of at most SAMPLE rows, evenly spaced: on large
+    // collections that estimates them as well as all rows would, at a fraction of the cost.
+    let stride = n.div_ceil(SAMPLE);
+    let sample = MatRef::from_row_major_slice_with_stride(&centred, n.div_ceil(stride), d, stride * d);
     let mut covariance = Mat::<f32>::zeros(d, d);
-    matmul(covariance.as_mut(), Accum::Replace, x.transpose(), x, 1.0 / n as f32, Par::rayon(0));
+    let scale = 1.0 / sample.nrows() as f32;
+    matmul(covariance.as_mut(), Accum::Replace, sample.transpose(), sample, scale, Par::rayon(0));
     let covariance = Mat::<f64>::from_fn(d, d, |i, j| covariance[(i, j)] as f64);
     let axes = match covariance.self_adjoint_eigen(Side::Lower) {
         Ok(eigen) => principal_axes(eigen.U(), keep),

@@ -10,7 +10,8 @@
 
 use super::knn::Neighbours;
 use super::{Points, Rng};
-use faer::{Mat, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use rayon::prelude::*;
 use wide::{f32x4, i32x4};
 
@@ -289,23 +290,26 @@ fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
     };
 
     let steps = (n - 1).min(120.max(10 * dims));
+    // The Krylov basis, one column per step; reorthogonalised in full against all earlier
+    // columns (twice: "twice is enough") with matrix–vector products.
+    let mut basis = Mat::<f64>::zeros(n, steps);
     let mut rng = Rng::derive(seed, 5, 0);
-    let mut v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-    orthogonalise(&mut v, std::slice::from_ref(&trivial));
-    normalise(&mut v);
-    let mut basis = vec![v];
+    let mut w: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    project_out(&mut w, MatRef::from_column_major_slice(&trivial, n, 1));
+    normalise(&mut w);
+    basis.col_as_slice_mut(0).copy_from_slice(&w);
     let (mut alpha, mut beta) = (Vec::new(), Vec::new());
-    let mut w = vec![0f64; n];
     let mut ritz = None;
     for j in 0..steps {
-        apply(&basis[j], &mut w);
-        alpha.push(dot(&w, &basis[j]));
-        orthogonalise(&mut w, std::slice::from_ref(&trivial));
-        orthogonalise(&mut w, &basis);
-        orthogonalise(&mut w, &basis);
+        apply(basis.col_as_slice(j), &mut w);
+        alpha.push(dot(&w, basis.col_as_slice(j)));
+        project_out(&mut w, MatRef::from_column_major_slice(&trivial, n, 1));
+        for _ in 0..2 {
+            project_out(&mut w, basis.as_ref().subcols(0, j + 1));
+        }
         let b = dot(&w, &w).sqrt();
         let size = j + 1;
-        let check = size >= dims && (size % 10 == 0 || size == steps || b < 1e-9);
+        let check = size >= dims && (size % 5 == 0 || size == steps || b < 1e-9);
         if check {
             let (values, vectors) = tridiagonal_eigen(&alpha, &beta);
             let top: Vec<usize> = (0..dims).map(|t| size - 1 - t).collect();
@@ -313,28 +317,54 @@ fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
                 top.iter().all(|&c| (b * vectors[(size - 1, c)]).abs() < 1e-4 * values[c].abs().max(1e-3));
             ritz = Some((vectors, top));
             if converged || b < 1e-9 || size == steps {
-                if !converged {
-                    tracing::debug!(
-                        steps = size,
-                        "spectral initialisation: Lanczos stopped before full convergence"
-                    );
-                }
+                tracing::debug!(steps = size, converged, "spectral initialisation");
                 break;
             }
         }
         beta.push(b);
         w.iter_mut().for_each(|x| *x /= b);
-        basis.push(std::mem::replace(&mut w, vec![0f64; n]));
+        basis.col_as_slice_mut(j + 1).copy_from_slice(&w);
     }
     let (vectors, top) = ritz?;
-    let mut positions = vec![0f32; n * dims];
-    for (d, &c) in top.iter().enumerate() {
-        let coefficients: Vec<f64> = (0..vectors.nrows()).map(|r| vectors[(r, c)]).collect();
-        for (i, out) in positions.iter_mut().skip(d).step_by(dims).enumerate() {
-            *out = coefficients.iter().zip(&basis).map(|(s, v)| s * v[i]).sum::<f64>() as f32;
-        }
-    }
+    // Ritz vectors: basis × the tridiagonal matrix's eigenvectors.
+    let size = vectors.nrows();
+    let chosen = Mat::<f64>::from_fn(size, dims, |r, d| vectors[(r, top[d])]);
+    let mut coordinates = Mat::<f64>::zeros(n, dims);
+    matmul(
+        coordinates.as_mut(),
+        Accum::Replace,
+        basis.as_ref().subcols(0, size),
+        chosen.as_ref(),
+        1.0,
+        Par::rayon(0),
+    );
+    let positions: Vec<f32> = (0..n)
+        .flat_map(|i| (0..dims).map(move |d| (i, d)))
+        .map(|(i, d)| coordinates[(i, d)] as f32)
+        .collect();
     positions.iter().all(|x| x.is_finite()).then_some(positions)
+}
+
+/// Remove from `w` its components along the orthonormal columns of `basis`: w −= B (Bᵀ w).
+fn project_out(w: &mut [f64], basis: MatRef<'_, f64>) {
+    let n = w.len();
+    let mut coefficients = Mat::<f64>::zeros(basis.ncols(), 1);
+    matmul(
+        coefficients.as_mut(),
+        Accum::Replace,
+        basis.transpose(),
+        MatRef::from_column_major_slice(w, n, 1),
+        1.0,
+        Par::rayon(0),
+    );
+    matmul(
+        MatMut::from_column_major_slice_mut(w, n, 1),
+        Accum::Add,
+        basis,
+        coefficients.as_ref(),
+        -1.0,
+        Par::rayon(0),
+    );
 }
 
 /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
@@ -372,14 +402,6 @@ fn normalise(v: &mut [f64]) {
     let norm = dot(v, v).sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-/// Remove from `w` its components along the (orthonormal) `basis`.
-fn orthogonalise(w: &mut [f64], basis: &[Vec<f64>]) {
-    for v in basis {
-        let c = dot(w, v);
-        w.par_iter_mut().zip(v.par_iter()).for_each(|(x, y)| *x -= c * y);
     }
 }
 
@@ -502,20 +524,19 @@ impl Sgd<'_> {
                 (graph.offsets[i]..graph.offsets[i + 1]).filter(|&e| next_sample[e - first_edge] <= now),
             );
             for group in due.chunks(LANES) {
-                let mut lanes = Lanes { others: [[0.0; LANES]; D], used: [0.0; LANES] };
                 let mut negatives = 0;
+                let mut targets: [&[f32]; LANES] = [current.as_slice(); LANES];
                 for (l, &e) in group.iter().enumerate() {
                     let j = graph.targets[e] as usize;
-                    lanes.set(l, &step.previous[j * D..j * D + D], true);
+                    targets[l] = &step.previous[j * D..j * D + D];
                     next_sample[e - first_edge] += self.epochs_per_sample[e];
                     let per_negative = self.epochs_per_sample[e] / self.negative_rate;
                     let count = ((now - next_negative[e - first_edge]) / per_negative).max(0.0) as usize;
                     next_negative[e - first_edge] += count as f32 * per_negative;
                     negatives += count;
                 }
-                for l in group.len()..LANES {
-                    lanes.set(l, &current, false);
-                }
+                // Unused lanes hold the point itself: no difference, no pull.
+                let lanes = Lanes::gather(targets, [1.0; LANES]);
                 // umap-learn moves both ends of an edge, and sees each edge from both ends:
                 // each point gets two pulls per sample.
                 let pull = self.attraction(&current, &lanes);
@@ -547,17 +568,17 @@ impl Sgd<'_> {
         previous: &[f32],
     ) -> Lanes<D> {
         let n = self.graph.n();
-        let mut lanes = Lanes { others: [[0.0; LANES]; D], used: [0.0; LANES] };
-        for l in 0..LANES {
-            let k = if l < count { rng.below(n) } else { me };
+        let mut others: [&[f32]; LANES] = [current.as_slice(); LANES];
+        let mut used = [0.0; LANES];
+        for l in 0..count.min(LANES) {
+            let k = rng.below(n);
             // A point never pushes itself away (umap-learn skips it too).
-            if k == me {
-                lanes.set(l, current, false);
-            } else {
-                lanes.set(l, &previous[k * D..k * D + D], true);
+            if k != me {
+                others[l] = &previous[k * D..k * D + D];
+                used[l] = 1.0;
             }
         }
-        lanes
+        Lanes::gather(others, used)
     }
 
     /// The attraction (clipped gradient, summed over lanes) of `current` towards each lane.
@@ -598,18 +619,19 @@ const LANES: usize = 4;
 
 /// Up to [`LANES`] other points' coordinates, by dimension.
 struct Lanes<const D: usize> {
-    others: [[f32; LANES]; D],
-    /// 1 for a real sample, 0 for an unused lane (which holds the point itself).
+    others: [f32x4; D],
+    /// 1 for a real sample, 0 for an unused lane.
     used: [f32; LANES],
 }
 
 impl<const D: usize> Lanes<D> {
+    /// Transpose [`LANES`] positions into lanes (in registers, not through memory).
     #[inline]
-    fn set(&mut self, lane: usize, position: &[f32], used: bool) {
-        for (other, &x) in self.others.iter_mut().zip(position) {
-            other[lane] = x;
-        }
-        self.used[lane] = if used { 1.0 } else { 0.0 };
+    fn gather(positions: [&[f32]; LANES], used: [f32; LANES]) -> Lanes<D> {
+        let others = std::array::from_fn(|d| {
+            f32x4::new([positions[0][d], positions[1][d], positions[2][d], positions[3][d]])
+        });
+        Lanes { others, used }
     }
 
     /// `current − other` by dimension, and the squared distances.
@@ -617,7 +639,7 @@ impl<const D: usize> Lanes<D> {
     fn differences(&self, current: &[f32; D]) -> ([f32x4; D], f32x4) {
         let mut d2 = f32x4::ZERO;
         let differences: [f32x4; D] = std::array::from_fn(|d| {
-            let diff = f32x4::splat(current[d]) - f32x4::from(self.others[d]);
+            let diff = f32x4::splat(current[d]) - self.others[d];
             d2 += diff * diff;
             diff
         });
