@@ -14,24 +14,8 @@ collection=$(scripts/fetch-demo-collection.sh)
 
 # The bench venv is shared with bench/ingest.sh (which needs only Pillow): add what this needs.
 venv="$PIXFLY_CACHE/bench-venv"
-requirements="pillow==12.3.0 onnxruntime==1.31.1 numpy==2.4.6"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-# shellcheck disable=SC2086  # the requirements are meant to split into words
-if ! "$venv/bin/python" - $requirements <<'PY'
-import sys
-from importlib.metadata import PackageNotFoundError, version
-try:
-    sys.exit(any(version(name) != want for name, want in (r.split("==") for r in sys.argv[1:])))
-except PackageNotFoundError:
-    sys.exit(1)
-PY
-then
-    echo "installing $requirements into $venv" >&2
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: $requirements >&2
-fi
+requirements=(pillow==12.3.0 onnxruntime==1.31.1 numpy==2.4.6)
+ensure_venv "$venv" "${requirements[@]}"
 
 cargo build --release --locked
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

@@ -6,10 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/common.sh
 collection=$(scripts/fetch-demo-collection.sh)
 venv="$PIXFLY_CACHE/bench-venv"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "pillow==12.3.0"
-fi
+ensure_venv "$venv" pillow==12.3.0
 cargo build --release --locked
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 "$venv/bin/python" bench/ingest_vs_pillow.py "$target_dir/release/pixfly" "$collection" "$@"

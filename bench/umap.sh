@@ -9,24 +9,8 @@ source scripts/common.sh
 fashion=$(scripts/fetch-fashion-mnist.sh)
 
 venv="$PIXFLY_CACHE/umap-venv"
-requirements="umap-learn==0.5.12 pynndescent==0.7.0 numba==0.68.1 llvmlite==0.50.0 scikit-learn==1.9.1 scipy==1.17.1 numpy==2.2.6"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-# shellcheck disable=SC2086  # the requirements are meant to split into words
-if ! "$venv/bin/python" - $requirements <<'PY'
-import sys
-from importlib.metadata import PackageNotFoundError, version
-try:
-    sys.exit(any(version(name) != want for name, want in (r.split("==") for r in sys.argv[1:])))
-except PackageNotFoundError:
-    sys.exit(1)
-PY
-then
-    echo "installing $requirements into $venv" >&2
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: $requirements >&2
-fi
+requirements=(umap-learn==0.5.12 pynndescent==0.7.0 numba==0.68.1 llvmlite==0.50.0 scikit-learn==1.9.1 scipy==1.17.1 numpy==2.2.6)
+ensure_venv "$venv" "${requirements[@]}"
 
 # Build once up front so the timed runs don't wait on the compiler.
 cargo bench -p pixfly-core --bench umap --locked --no-run

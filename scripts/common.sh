@@ -35,3 +35,23 @@ fetch_npm() {
     tar xzf "${tarball[0]}" -C "$4"
     rm -rf "$tmp"
 }
+
+# ensure_venv DIR REQUIREMENT...: a Python venv in DIR holding exactly these pinned
+# (name==version) packages, installed from wheels only when one is missing or differs.
+ensure_venv() {
+    local venv=$1
+    shift
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    if ! "$venv/bin/python" - "$@" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    sys.exit(any(version(name) != want for name, want in (r.split("==") for r in sys.argv[1:])))
+except PackageNotFoundError:
+    sys.exit(1)
+PY
+    then
+        echo "installing $* into $venv" >&2
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: "$@" >&2
+    fi
+}
