@@ -3,7 +3,8 @@
 //!
 //! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) into
 //! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
-//! `PIXFLY_BENCH_METRIC` (euclidean) and `PIXFLY_BENCH_INIT` (spectral | pca) choose options.
+//! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
+//! `PIXFLY_BENCH_PCA` (principal components kept, 50) choose options.
 
 use ndarray::Array2;
 use pixfly_core::reduce::{self, Metric, Points, knn, umap};
@@ -25,10 +26,7 @@ fn main() {
     let data: Array2<f32> = ndarray_npy::read_npy(&input).expect("a float32 2-D .npy file");
     let (n, d) = data.dim();
     let points = Points::new(data.into_raw_vec_and_offset().0, n, d);
-    let mut options = umap::UmapOptions { init, ..Default::default() };
-    if let Ok(rate) = std::env::var("PIXFLY_BENCH_NEG") {
-        options.negative_sample_rate = rate.parse().unwrap();
-    }
+    let options = umap::UmapOptions { init, ..Default::default() };
 
     let mut times: Vec<(&str, f64)> = Vec::new();
     let mut timed = |name, since: Instant| times.push((name, since.elapsed().as_secs_f64()));
