@@ -62,13 +62,9 @@ pub fn prepare(points: &Points, metric: Metric, pca_dims: usize) -> Points {
     if metric == Metric::Euclidean {
         return pca::project(points, pca_dims);
     }
-    let mut normalised = points.clone();
-    for row in normalised.data.chunks_exact_mut(points.dims.max(1)) {
-        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            row.iter_mut().for_each(|x| *x /= norm);
-        }
-    }
+    let data =
+        points.data.chunks_exact(points.dims.max(1)).flat_map(crate::embed::model::normalised).collect();
+    let normalised = Points::new(data, points.n, points.dims);
     pca::project(&normalised, pca_dims)
 }
 
@@ -109,7 +105,7 @@ pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress
     progress.advance();
     // UMAP uses its own n_neighbors; the rest of the list served only "similar".
     let graph = umap::fuzzy_graph(&neighbours.truncated(options.umap.n_neighbors.saturating_sub(1)));
-    let epochs = options.umap.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+    let epochs = options.umap.epochs(n);
     let run = |dims: usize, title: &str| {
         progress.stage(title, epochs as u64);
         let coordinates = umap::layout(&graph, &prepared, dims, &options.umap, &|_, _| progress.advance());

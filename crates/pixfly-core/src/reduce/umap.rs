@@ -48,6 +48,13 @@ impl Default for UmapOptions {
     }
 }
 
+impl UmapOptions {
+    /// SGD epochs for `n` points: `n_epochs`, or umap-learn's default.
+    pub fn epochs(&self, n: usize) -> usize {
+        self.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 })
+    }
+}
+
 /// Where the optimisation starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Init {
@@ -228,7 +235,7 @@ pub fn layout(
     if n <= 1 {
         return vec![0.0; n * dims];
     }
-    let epochs = options.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+    let epochs = options.epochs(n);
     let mut positions = initial_layout(graph, points, dims, options);
     match dims {
         2 => optimise::<2>(graph, &mut positions, epochs, options, progress),
