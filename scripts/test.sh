@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, the wasm build of the bundle reader, unit and end-to-end tests.
+# Every test: formatting, lints, the wasm builds of the bundle reader and the viewer, unit and
+# end-to-end tests (the viewer's on the CPU: Mesa lavapipe under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-test-data.sh >/dev/null
+scripts/install-viewer-deps.sh
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo check -p pixfly-core --no-default-features --target wasm32-unknown-unknown --locked
+cargo check -p pixfly --target wasm32-unknown-unknown --locked
 cargo test --workspace --locked

@@ -1,11 +1,17 @@
 //! The `pixfly` command: a thin layer over `pixfly-core`.
 
+#[cfg(not(target_arch = "wasm32"))]
 mod commands;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
+mod viewer;
 
+#[cfg(not(target_arch = "wasm32"))]
 use clap::{Parser, Subcommand};
+#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Parser)]
 #[command(name = "pixfly", version, about = "Explore a large image collection by what the images look like")]
 struct Cli {
@@ -13,20 +19,25 @@ struct Cli {
     command: Command,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Subcommand)]
 enum Command {
     /// Turn folders, files or globs of images into a bundle for the viewer.
     Build(commands::build::BuildArgs),
     /// Validate a bundle and print what it holds.
     Info(commands::info::InfoArgs),
+    /// Fly through a bundle in a window (or render it to a picture with --screenshot).
+    View(commands::view::ViewArgs),
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     progress::init_logging();
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),
         Command::Info(args) => commands::info::run(args),
+        Command::View(args) => commands::view::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,4 +46,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// In the browser: the viewer on the bundle next to the page.
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    viewer::run(viewer::ViewOptions {
+        bundle: "bundle".into(),
+        window_size: (1280, 800),
+        layout: None,
+        poster: None,
+    });
 }

@@ -1,0 +1,231 @@
+//! Camera: orbit, pan and zoom (bevy_panorbit_camera: mouse and touch), fly with the keyboard,
+//! and smooth "fly to" an image, a group or the whole layout.
+
+use super::loading::{Collection, InitialLayout};
+use super::rendering::{LayoutTransition, ShowLayout};
+use super::{ViewSettings, ViewerState};
+use bevy::core_pipeline::tonemapping::Tonemapping;
+use bevy::prelude::*;
+use bevy::render::view::Msaa;
+use bevy_egui::EguiContexts;
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin};
+
+/// Vertical field of view, radians.
+const FOV: f32 = std::f32::consts::FRAC_PI_4;
+
+/// Fly the camera to look at `focus` from `distance` away.
+#[derive(Message, Clone, Copy)]
+pub struct FlyTo {
+    pub focus: Vec3,
+    pub distance: f32,
+}
+
+/// Frame the whole current layout (animated), e.g. after "reset view".
+#[derive(Message, Clone, Copy)]
+pub struct FrameAll;
+
+pub struct CameraPlugin;
+
+impl Plugin for CameraPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins(PanOrbitCameraPlugin)
+            .add_message::<FlyTo>()
+            .add_message::<FrameAll>()
+            .add_systems(Startup, spawn_camera)
+            .add_systems(OnEnter(ViewerState::Exploring), jump_to_first_view)
+            .add_systems(
+                Update,
+                (follow_layout_changes, frame_all, fly_to, fly_with_keyboard)
+                    .chain()
+                    .run_if(in_state(ViewerState::Exploring)),
+            );
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    commands.spawn((
+        Camera3d::default(),
+        Projection::Perspective(PerspectiveProjection { fov: FOV, near: 0.05, ..default() }),
+        // Show the images' own colours: no tone mapping, no HDR.
+        Tonemapping::None,
+        Msaa::Off,
+        PanOrbitCamera { enabled: false, ..default() },
+        Transform::from_xyz(0.0, 0.0, 10.0),
+    ));
+}
+
+/// The box holding all but the outermost 1% of `points` on each side of each axis: a few
+/// stray images far out should not shrink the collection to a speck.
+fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
+    let trim = points.len() / 100;
+    let mut min = Vec3::ZERO;
+    let mut max = Vec3::ZERO;
+    let mut values: Vec<f32> = Vec::with_capacity(points.len());
+    for axis in 0..3 {
+        values.clear();
+        values.extend(points.iter().map(|p| p[axis]));
+        values.sort_unstable_by(f32::total_cmp);
+        min[axis] = values[trim];
+        max[axis] = values[values.len() - 1 - trim];
+    }
+    (min, max)
+}
+
+/// Where to look from to see `points` whole, images of `image_size` included: focus,
+/// distance, yaw, pitch.
+fn framing(points: &[Vec3], image_size: f32, flat: bool, aspect: f32) -> (Vec3, f32, f32, f32) {
+    if points.is_empty() {
+        return (Vec3::ZERO, 10.0, 0.0, 0.0);
+    }
+    let (min, max) = core_bounds(points);
+    let centre = (min + max) / 2.0;
+    let half = (max - min) / 2.0 + image_size * 0.6;
+    let tan = (FOV / 2.0).tan();
+    if flat {
+        // Straight down onto the plane, fitting both width and height, with a margin.
+        let distance = (half.y / tan).max(half.x / (tan * aspect)) * 1.04;
+        (centre, distance, 0.0, 0.0)
+    } else {
+        // From a little above and to the side, far enough for the bounding sphere.
+        let radius = half.length();
+        let distance = radius / (tan * aspect.min(1.0)).atan().sin() * 0.9;
+        (centre, distance, 0.45, 0.3)
+    }
+}
+
+fn layout_framing(
+    collection: &Collection,
+    layout: usize,
+    settings: &ViewSettings,
+    window: &Window,
+) -> (Vec3, f32, f32, f32) {
+    let flat = collection.bundle.manifest.layouts[layout].dims == 2;
+    let aspect = window.width() / window.height().max(1.0);
+    framing(&collection.places[layout], settings.image_size, flat, aspect)
+}
+
+/// Mouse buttons that suit the layout: a flat layout drags like a map (left button pans), a
+/// three-dimensional one turns like a globe (left button orbits).
+fn set_controls(camera: &mut PanOrbitCamera, flat: bool) {
+    (camera.button_orbit, camera.button_pan) =
+        if flat { (MouseButton::Right, MouseButton::Left) } else { (MouseButton::Left, MouseButton::Right) };
+}
+
+fn jump_to_first_view(
+    collection: Res<Collection>,
+    initial: Res<InitialLayout>,
+    settings: Res<ViewSettings>,
+    window: Single<&Window>,
+    mut camera: Single<&mut PanOrbitCamera>,
+) {
+    let (focus, distance, yaw, pitch) = layout_framing(&collection, initial.0, &settings, &window);
+    // Set where the camera is and where it is headed alike, already initialised, so that a
+    // "fly to" asked for in the same frame is not overwritten by the camera's own start-up.
+    **camera = PanOrbitCamera {
+        focus,
+        radius: Some(distance),
+        yaw: Some(yaw),
+        pitch: Some(pitch),
+        target_focus: focus,
+        target_radius: distance,
+        target_yaw: yaw,
+        target_pitch: pitch,
+        zoom_lower_limit: 0.5,
+        initialized: true,
+        force_update: true,
+        ..default()
+    };
+    set_controls(&mut camera, collection.bundle.manifest.layouts[initial.0].dims == 2);
+}
+
+fn set_targets(camera: &mut PanOrbitCamera, (focus, distance, yaw, pitch): (Vec3, f32, f32, f32)) {
+    camera.target_focus = focus;
+    camera.target_radius = distance;
+    camera.target_yaw = yaw;
+    camera.target_pitch = pitch;
+}
+
+fn follow_layout_changes(
+    mut changes: MessageReader<ShowLayout>,
+    collection: Res<Collection>,
+    settings: Res<ViewSettings>,
+    window: Single<&Window>,
+    mut camera: Single<&mut PanOrbitCamera>,
+) {
+    let Some(&ShowLayout(layout)) = changes.read().last() else { return };
+    if layout < collection.places.len() {
+        set_targets(&mut camera, layout_framing(&collection, layout, &settings, &window));
+        set_controls(&mut camera, collection.bundle.manifest.layouts[layout].dims == 2);
+    }
+}
+
+fn frame_all(
+    mut requests: MessageReader<FrameAll>,
+    collection: Res<Collection>,
+    transition: Res<LayoutTransition>,
+    settings: Res<ViewSettings>,
+    window: Single<&Window>,
+    mut camera: Single<&mut PanOrbitCamera>,
+) {
+    if requests.read().last().is_some() {
+        set_targets(&mut camera, layout_framing(&collection, transition.layout, &settings, &window));
+    }
+}
+
+fn fly_to(mut requests: MessageReader<FlyTo>, mut camera: Single<&mut PanOrbitCamera>) {
+    if let Some(request) = requests.read().last() {
+        camera.target_focus = request.focus;
+        camera.target_radius = request.distance.max(camera.zoom_lower_limit);
+    }
+}
+
+/// WASD (or arrows) glide across the view, Q/E move in and out; the speed grows with the
+/// distance, so crossing the collection and creeping up on one image both feel right.
+fn fly_with_keyboard(
+    keys: Res<ButtonInput<KeyCode>>,
+    time: Res<Time>,
+    mut egui: EguiContexts,
+    camera: Single<(&mut PanOrbitCamera, &Transform)>,
+) {
+    if egui.ctx_mut().is_ok_and(|ctx| ctx.egui_wants_keyboard_input()) {
+        return;
+    }
+    let (mut orbit, transform) = camera.into_inner();
+    let held = |a: KeyCode, b: KeyCode| keys.pressed(a) || keys.pressed(b);
+    let axis = |plus: bool, minus: bool| plus as i32 as f32 - minus as i32 as f32;
+    let sideways = axis(held(KeyCode::KeyD, KeyCode::ArrowRight), held(KeyCode::KeyA, KeyCode::ArrowLeft));
+    let upwards = axis(held(KeyCode::KeyW, KeyCode::ArrowUp), held(KeyCode::KeyS, KeyCode::ArrowDown));
+    let inwards = axis(keys.pressed(KeyCode::KeyE), keys.pressed(KeyCode::KeyQ));
+    if sideways == 0.0 && upwards == 0.0 && inwards == 0.0 {
+        return;
+    }
+    let step = orbit.target_radius * time.delta_secs();
+    let delta = (transform.right() * sideways + transform.up() * upwards) * step;
+    orbit.target_focus += delta;
+    orbit.target_radius =
+        (orbit.target_radius * (1.0 - inwards * 1.5 * time.delta_secs())).max(orbit.zoom_lower_limit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_far_outliers_do_not_decide_the_framing() {
+        let mut points: Vec<Vec3> =
+            (0..1000).map(|i| Vec3::new((i % 40) as f32, (i / 40) as f32, 0.0)).collect();
+        points[0] = Vec3::new(5000.0, 0.0, 0.0);
+        let (min, max) = core_bounds(&points);
+        assert_eq!((min.x, max.x, max.y), (0.0, 39.0, 24.0));
+    }
+
+    #[test]
+    fn a_flat_layout_is_seen_whole_from_straight_above() {
+        let points = [Vec3::new(-50.0, -20.0, 0.0), Vec3::new(50.0, 20.0, 0.0)];
+        let (focus, distance, yaw, pitch) = framing(&points, 2.0, true, 16.0 / 9.0);
+        assert_eq!((focus, yaw, pitch), (Vec3::ZERO, 0.0, 0.0));
+        let visible_half_width = distance * (FOV / 2.0).tan() * 16.0 / 9.0;
+        // The outer images' halves (1 unit) are in view too, with a small margin.
+        assert!((51.0..56.0).contains(&visible_half_width), "{visible_half_width}");
+    }
+}

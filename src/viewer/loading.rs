@@ -1,0 +1,195 @@
+//! Bundle loading: a Bevy asset loader over the core crate's bundle reader, so the desktop and
+//! the web read bundles the same way (files or HTTP) with the same validation.
+
+use super::ViewerState;
+use bevy::asset::{AssetLoader, LoadContext, LoadState, io::Reader};
+use bevy::prelude::*;
+use pixfly_core::bundle::{Bundle, BundleError};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The asset source that points at the bundle being viewed (a folder, or a URL on the web).
+pub const BUNDLE_SOURCE: &str = "bundle";
+
+/// A loaded, validated bundle and its atlas textures (which keep loading after it).
+#[derive(Asset, TypePath)]
+pub struct BundleAsset {
+    pub bundle: Arc<Bundle>,
+    pub atlases: Vec<Handle<Image>>,
+}
+
+#[derive(Default, TypePath)]
+struct BundleLoader;
+
+impl AssetLoader for BundleLoader {
+    type Asset = BundleAsset;
+    type Settings = ();
+    type Error = BundleError;
+
+    async fn load(
+        &self,
+        reader: &mut dyn Reader,
+        _settings: &(),
+        load_context: &mut LoadContext<'_>,
+    ) -> Result<BundleAsset, BundleError> {
+        let mut manifest_bytes = Vec::new();
+        reader
+            .read_to_end(&mut manifest_bytes)
+            .await
+            .map_err(|source| BundleError::Io { path: load_context.path().to_string(), source })?;
+        // The reader in the core crate is synchronous: fetch the files it will ask for first.
+        let manifest = pixfly_core::bundle::parse_manifest(&manifest_bytes)?;
+        let named =
+            manifest.layouts.iter().map(|l| &l.path).chain(manifest.neighbours.iter().map(|n| &n.path));
+        let mut files = HashMap::new();
+        for rel in named {
+            let path = load_context.path().resolve_embed_str(rel).map_err(|e| invalid_path(rel, e))?;
+            let bytes = load_context.read_asset_bytes(&path).await.map_err(|e| BundleError::Io {
+                path: path.to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            files.insert(rel.clone(), bytes);
+        }
+        let bundle = Bundle::from_parts(&manifest_bytes, |rel| {
+            files.remove(rel).ok_or_else(|| BundleError::Invalid(format!("{rel} was not read")))
+        })?;
+        let mut atlases = Vec::new();
+        for atlas in &bundle.manifest.atlases {
+            let path = load_context
+                .path()
+                .resolve_embed_str(&atlas.path)
+                .map_err(|e| invalid_path(&atlas.path, e))?;
+            atlases.push(load_context.load(path));
+        }
+        Ok(BundleAsset { bundle: Arc::new(bundle), atlases })
+    }
+
+    fn extensions(&self) -> &[&str] {
+        &["json"]
+    }
+}
+
+fn invalid_path(rel: &str, error: impl std::fmt::Display) -> BundleError {
+    BundleError::Invalid(format!("bad path {rel:?} in the manifest: {error}"))
+}
+
+/// The bundle the viewer shows, once loaded.
+#[derive(Resource, Clone)]
+pub struct Collection {
+    pub bundle: Arc<Bundle>,
+    pub atlases: Vec<Handle<Image>>,
+    /// Every layout's positions in world units, in image order.
+    pub places: Vec<Vec<Vec3>>,
+}
+
+impl Collection {
+    fn new(asset: &BundleAsset) -> Collection {
+        let bundle = asset.bundle.clone();
+        // Layouts span −1..1; scaling by √n keeps a grid's spacing near 2 world units whatever
+        // the collection's size, so image size, speeds and clipping planes need no tuning.
+        let scale = (bundle.manifest.image_count as f32).sqrt().max(1.0);
+        let places = bundle
+            .positions
+            .iter()
+            .map(|layout| layout.iter().map(|p| Vec3::from_array(*p) * scale).collect())
+            .collect();
+        Collection { bundle, atlases: asset.atlases.clone(), places }
+    }
+
+    pub fn image_count(&self) -> usize {
+        self.bundle.manifest.image_count as usize
+    }
+}
+
+/// The layout to show first, by name, as asked on the command line (or in the page's URL).
+#[derive(Resource, Default)]
+pub struct LayoutRequest(pub Option<String>);
+
+/// Index of the layout shown first: the one asked for, else the bundle's first (its default).
+#[derive(Resource, Default)]
+pub struct InitialLayout(pub usize);
+
+/// Why the bundle could not be shown, for the error screen.
+#[derive(Resource)]
+pub struct LoadFailure(pub String);
+
+#[derive(Resource)]
+struct PendingBundle(Handle<BundleAsset>);
+
+pub struct LoadingPlugin;
+
+impl Plugin for LoadingPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_asset::<BundleAsset>()
+            .init_asset_loader::<BundleLoader>()
+            .add_systems(Startup, start_loading)
+            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
+    }
+}
+
+fn start_loading(mut commands: Commands, assets: Res<AssetServer>) {
+    let path = format!("{BUNDLE_SOURCE}://{}", pixfly_core::bundle::MANIFEST_FILE);
+    commands.insert_resource(PendingBundle(assets.load(path)));
+}
+
+fn finish_loading(
+    mut commands: Commands,
+    pending: Res<PendingBundle>,
+    assets: Res<AssetServer>,
+    bundles: Res<Assets<BundleAsset>>,
+    request: Res<LayoutRequest>,
+    mut next: ResMut<NextState<ViewerState>>,
+) {
+    match assets.load_state(&pending.0) {
+        LoadState::Loaded => {
+            let Some(asset) = bundles.get(&pending.0) else { return };
+            let collection = Collection::new(asset);
+            let layout = match &request.0 {
+                None => 0,
+                Some(name) => match collection.bundle.layout_index(name) {
+                    Some(index) => index,
+                    None => {
+                        let manifest = &collection.bundle.manifest;
+                        let known: Vec<_> = manifest.layouts.iter().map(|l| l.name.as_str()).collect();
+                        fail(
+                            &mut commands,
+                            &mut next,
+                            format!("the bundle has no layout {name:?} (it has: {})", known.join(", ")),
+                        );
+                        return;
+                    }
+                },
+            };
+            commands.insert_resource(InitialLayout(layout));
+            info!(
+                "bundle loaded: {} images, {} layouts, {} atlases",
+                collection.image_count(),
+                collection.places.len(),
+                collection.atlases.len()
+            );
+            commands.insert_resource(collection);
+            next.set(ViewerState::Exploring);
+        }
+        LoadState::Failed(error) => fail(&mut commands, &mut next, error.to_string()),
+        _ => {}
+    }
+}
+
+fn fail(commands: &mut Commands, next: &mut NextState<ViewerState>, message: String) {
+    error!("cannot show the bundle: {message}");
+    commands.insert_resource(LoadFailure(message));
+    next.set(ViewerState::Failed);
+}
+
+/// Whether every atlas texture has arrived (the picture is complete), or why one never will.
+pub fn atlases_ready(collection: &Collection, assets: &AssetServer) -> Result<bool, String> {
+    let mut ready = true;
+    for (handle, atlas) in collection.atlases.iter().zip(&collection.bundle.manifest.atlases) {
+        match assets.load_state(handle) {
+            LoadState::Loaded => {}
+            LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),
+            _ => ready = false,
+        }
+    }
+    Ok(ready)
+}

@@ -1,0 +1,120 @@
+//! The viewer: a Bevy app that flies through a bundle. One plugin per concern; the bundle is
+//! the only thing it reads, through the same reader as the command line.
+
+// Bevy systems receive what they use as parameters; many is normal and clearer than bundling.
+#![allow(clippy::too_many_arguments)]
+
+pub mod camera;
+pub mod loading;
+pub mod lod;
+pub mod picking;
+pub mod poster;
+pub mod rendering;
+pub mod ui;
+
+use bevy::asset::io::AssetSourceBuilder;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::window::WindowResolution;
+
+/// The app's phases: waiting for the bundle, showing it, or explaining why it can't.
+#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ViewerState {
+    #[default]
+    Loading,
+    Exploring,
+    Failed,
+}
+
+/// What the visitor can adjust.
+#[derive(Resource, Clone, PartialEq)]
+pub struct ViewSettings {
+    /// Side of an image's cell in world units (grid spacing is about 2).
+    pub image_size: f32,
+    pub background: Color,
+    pub show_fps: bool,
+    pub show_help: bool,
+    /// Side panels; off for posters.
+    pub show_ui: bool,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        ViewSettings {
+            image_size: 1.8,
+            background: Color::srgb(0.075, 0.08, 0.1),
+            show_fps: false,
+            show_help: false,
+            show_ui: true,
+        }
+    }
+}
+
+/// The image under the pointer and the one whose details are open.
+#[derive(Resource, Default, Clone, PartialEq)]
+pub struct Selection {
+    pub hovered: Option<u32>,
+    pub selected: Option<u32>,
+}
+
+/// How to run the viewer.
+pub struct ViewOptions {
+    /// Where the bundle is: a folder (desktop) or a URL (web).
+    pub bundle: String,
+    pub window_size: (u32, u32),
+    /// Layout to show first, by name; the bundle's first when `None`.
+    pub layout: Option<String>,
+    /// Render a picture and exit instead of opening an interactive window.
+    pub poster: Option<poster::Poster>,
+}
+
+/// Run the viewer until its window closes (or the poster is written).
+pub fn run(options: ViewOptions) -> AppExit {
+    let mut app = App::new();
+    // The bundle is its own asset source, so the same loader reads a folder or a web server.
+    app.register_asset_source(
+        loading::BUNDLE_SOURCE,
+        AssetSourceBuilder::platform_default(&options.bundle, None),
+    );
+    let (width, height) = options.window_size;
+    let render = RenderPlugin {
+        // A poster must not be taken while shaders are still compiling in the background.
+        synchronous_pipeline_compilation: options.poster.is_some(),
+        ..default()
+    };
+    app.add_plugins(DefaultPlugins.set(render).set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "pixfly".into(),
+            resolution: WindowResolution::new(width, height),
+            // The web page decides the canvas size.
+            fit_canvas_to_parent: true,
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins(bevy_egui::EguiPlugin::default())
+    .init_state::<ViewerState>()
+    .init_resource::<ViewSettings>()
+    .init_resource::<Selection>()
+    .insert_resource(ClearColor(ViewSettings::default().background))
+    .insert_resource(loading::LayoutRequest(options.layout))
+    .add_plugins((
+        loading::LoadingPlugin,
+        rendering::RenderingPlugin,
+        lod::LevelOfDetailPlugin,
+        camera::CameraPlugin,
+        picking::PickingPlugin,
+        ui::UiPlugin,
+    ))
+    .add_systems(Update, apply_background);
+    if let Some(poster) = options.poster {
+        app.add_plugins(poster::PosterPlugin(poster));
+    }
+    app.run()
+}
+
+fn apply_background(settings: Res<ViewSettings>, mut clear: ResMut<ClearColor>) {
+    if settings.is_changed() && clear.0 != settings.background {
+        clear.0 = settings.background;
+    }
+}

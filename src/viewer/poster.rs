@@ -1,0 +1,226 @@
+//! Pictures without a person at the screen: wait for the whole collection to be drawn, act as
+//! asked (switch layout, click a point), write a PNG (and a report of where each image was
+//! drawn, for tests), then exit.
+
+use super::camera::FlyTo;
+use super::loading::{Collection, LoadFailure, atlases_ready};
+use super::lod::CloseUps;
+use super::picking::{ScreenProjection, close_up, image_at, quad_size, select};
+use super::rendering::{LayoutTransition, ShowLayout};
+use super::{Selection, ViewSettings, ViewerState};
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy_panorbit_camera::PanOrbitCamera;
+use std::path::PathBuf;
+
+#[derive(Resource, Clone)]
+pub struct Poster {
+    pub path: PathBuf,
+    /// Frames to render once everything has arrived and settled, before the picture.
+    pub frames: u32,
+    /// Layout to switch to (animated) before the picture.
+    pub switch_to: Option<String>,
+    /// A click at this point (logical pixels from the top-left) before the picture.
+    pub click: Option<Vec2>,
+    /// Fly up to this image before the picture.
+    pub close_up: Option<u32>,
+    /// Where to write a JSON report of what was drawn where.
+    pub report: Option<PathBuf>,
+}
+
+pub struct PosterPlugin(pub Poster);
+
+impl Plugin for PosterPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.0.clone())
+            .insert_resource(ViewSettings { show_ui: false, ..default() })
+            .init_resource::<Steps>()
+            .add_systems(OnEnter(ViewerState::Failed), exit_with_failure)
+            .add_systems(Update, take_steps.run_if(in_state(ViewerState::Exploring)));
+    }
+}
+
+/// How far the poster has got.
+#[derive(Resource, Default)]
+struct Steps {
+    switched: bool,
+    flown: bool,
+    clicked: bool,
+    settled_frames: u32,
+    /// Frames to wait after asking for a change, so the systems that make it have read the
+    /// request before "has everything settled?" is asked.
+    pending: u32,
+    /// Seconds from start until every atlas had arrived.
+    ready_after: Option<f32>,
+    /// Wall time of each settled frame, for the frame-time benchmark.
+    frame_seconds: Vec<f32>,
+    shot: bool,
+}
+
+fn exit_with_failure(failure: Res<LoadFailure>, mut exit: MessageWriter<AppExit>) {
+    eprintln!("error: cannot show the bundle: {}", failure.0);
+    exit.write(AppExit::error());
+}
+
+fn take_steps(
+    mut commands: Commands,
+    poster: Res<Poster>,
+    mut steps: ResMut<Steps>,
+    collection: Res<Collection>,
+    assets: Res<AssetServer>,
+    transition: Res<LayoutTransition>,
+    settings: Res<ViewSettings>,
+    mut selection: ResMut<Selection>,
+    orbit: Single<&PanOrbitCamera>,
+    camera: Single<(&Camera, &GlobalTransform)>,
+    close_ups: Res<CloseUps>,
+    mut show: MessageWriter<ShowLayout>,
+    mut fly: MessageWriter<FlyTo>,
+    time: Res<Time<Real>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    match atlases_ready(&collection, &assets) {
+        Ok(true) => {
+            steps.ready_after.get_or_insert(time.elapsed_secs());
+        }
+        Ok(false) => return,
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit.write(AppExit::error());
+            return;
+        }
+    }
+    if steps.pending > 0 {
+        steps.pending -= 1;
+        return;
+    }
+    if !steps.switched {
+        steps.switched = true;
+        if let Some(name) = &poster.switch_to {
+            let Some(layout) = collection.bundle.layout_index(name) else {
+                eprintln!("error: the bundle has no layout {name:?}");
+                exit.write(AppExit::error());
+                return;
+            };
+            show.write(ShowLayout(layout));
+            steps.pending = 2;
+            return;
+        }
+    }
+    if !steps.flown {
+        steps.flown = true;
+        if let Some(image) = poster.close_up {
+            if image as usize >= collection.image_count() {
+                eprintln!("error: there is no image {image} (the bundle has {})", collection.image_count());
+                exit.write(AppExit::error());
+                return;
+            }
+            fly.write(close_up(&collection, &transition, image, settings.image_size));
+            steps.pending = 2;
+            return;
+        }
+    }
+    let settled = transition.is_done()
+        && close_ups.loaded(&assets)
+        && orbit.focus.distance(orbit.target_focus) < 1e-3 * orbit.target_radius
+        && (orbit.radius.unwrap_or(0.0) - orbit.target_radius).abs() < 1e-3 * orbit.target_radius;
+    if !settled {
+        steps.settled_frames = 0;
+        return;
+    }
+    if !steps.clicked {
+        steps.clicked = true;
+        if let Some(point) = poster.click {
+            match image_at(point, *camera, &collection, &transition, settings.image_size) {
+                Some(hit) => select(&mut selection, hit.image, &collection),
+                None => info!("nothing at {point}"),
+            }
+        }
+    }
+    steps.settled_frames += 1;
+    if steps.settled_frames > 1 {
+        steps.frame_seconds.push(time.delta_secs());
+    }
+    if steps.settled_frames < poster.frames || steps.shot {
+        return;
+    }
+    steps.shot = true;
+    if let Some(path) = &poster.report
+        && let Err(e) = write_report(
+            path,
+            &steps,
+            &collection,
+            &transition,
+            &selection,
+            &close_ups,
+            *camera,
+            settings.image_size,
+        )
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        exit.write(AppExit::error());
+        return;
+    }
+    let path = poster.path.clone();
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            let saved = captured
+                .image
+                .clone()
+                .try_into_dynamic()
+                .map_err(|e| e.to_string())
+                .and_then(|image| image.to_rgb8().save(&path).map_err(|e| e.to_string()));
+            match saved {
+                Ok(()) => {
+                    info!("wrote {}", path.display());
+                    exit.write(AppExit::Success);
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    exit.write(AppExit::error());
+                }
+            }
+        },
+    );
+}
+
+/// Where every image's centre was drawn (physical pixels, as in the picture), and what was
+/// selected: the test suite checks the picture against it.
+fn write_report(
+    path: &std::path::Path,
+    steps: &Steps,
+    collection: &Collection,
+    transition: &LayoutTransition,
+    selection: &Selection,
+    close_ups: &CloseUps,
+    (camera, transform): (&Camera, &GlobalTransform),
+    image_size: f32,
+) -> std::io::Result<()> {
+    let projection =
+        ScreenProjection::new(camera, transform).ok_or_else(|| std::io::Error::other("no viewport"))?;
+    let to_physical = camera.physical_viewport_size().map_or(1.0, |p| p.x as f32) / projection.viewport.x;
+    let images: Vec<_> = (0..collection.image_count())
+        .filter_map(|id| {
+            let size = quad_size(collection, id, image_size);
+            let (depth, centre, half) = projection.project(transition.position(collection, id), size)?;
+            Some(serde_json::json!({
+                "id": id,
+                "x": centre.x * to_physical,
+                "y": centre.y * to_physical,
+                "half_width": half.x * to_physical,
+                "half_height": half.y * to_physical,
+                "depth": depth,
+            }))
+        })
+        .collect();
+    let report = serde_json::json!({
+        "layout": collection.bundle.manifest.layouts[transition.layout].name,
+        "selected": selection.selected,
+        "close_ups": close_ups.images(),
+        "ready_after_seconds": steps.ready_after,
+        "frame_seconds": steps.frame_seconds,
+        "atlas_texture_bytes": collection.bundle.manifest.atlases.iter().map(|a| 4 * u64::from(a.width) * u64::from(a.height)).sum::<u64>(),
+        "images": images,
+    });
+    std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+}

@@ -1,0 +1,262 @@
+//! `pixfly view --screenshot` end to end: the real viewer renders a small bundle on the CPU
+//! (Mesa's lavapipe Vulkan under Xvfb) and the pictures are checked against the bundle.
+
+mod common;
+
+use common::*;
+use image::{Rgb, RgbImage};
+use pixfly_core::bundle::Bundle;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// 24 two-tone images (a colour on top, a darker one below, so orientation shows) and a
+/// striped one, in three groups of vectors far apart, so both layouts are known: grid by
+/// filename, UMAP by group.
+fn make_bundle(root: &Path) -> PathBuf {
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut csv = String::from("filename,a,b,c\n");
+    for i in 0..24u32 {
+        let colour = [(i * 97 % 200 + 40) as u8, (i * 53 % 200 + 40) as u8, (i * 151 % 200 + 40) as u8];
+        let below = colour.map(|c| c / 3);
+        let image = RgbImage::from_fn(80, 80, |_, y| Rgb(if y < 40 { colour } else { below }));
+        let name = format!("img{i:02}.png");
+        image.save(images.join(&name)).unwrap();
+        let group = i % 3;
+        let wobble = (i as f32 * 0.37).sin() * 0.05;
+        let v = [
+            (group == 0) as u8 as f32 + wobble,
+            (group == 1) as u8 as f32 - wobble,
+            (group == 2) as u8 as f32,
+        ];
+        csv.push_str(&format!("{name},{},{},{}\n", v[0], v[1], v[2]));
+    }
+    // One image with detail that only its close-up thumbnail keeps: stripes 2 px wide, which
+    // its 64 px atlas cell averages away.
+    let stripes =
+        RgbImage::from_fn(256, 256, |x, _| Rgb(if x / 2 % 2 == 0 { [220, 40, 40] } else { [40, 40, 220] }));
+    stripes.save(images.join("zz_detail.png")).unwrap();
+    csv.push_str("zz_detail.png,1,0,0\n");
+    std::fs::write(root.join("vectors.csv"), csv).unwrap();
+    let out = root.join("bundle");
+    let vectors = root.join("vectors.csv");
+    let (ok, _, stderr) =
+        build(&[&images], &out, &["--embeddings", vectors.to_str().unwrap(), "--n-neighbors", "5"]);
+    assert!(ok, "build failed: {stderr}");
+    out
+}
+
+/// Run the viewer headless on the CPU; returns (success, stderr).
+fn view(bundle: &Path, args: &[&str]) -> (bool, String) {
+    let lavapipe = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
+    assert!(Path::new(lavapipe).exists(), "Mesa's lavapipe is missing: run scripts/install-viewer-deps.sh");
+    let output = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_pixfly"))
+        .arg("view")
+        .arg(bundle)
+        .args(args)
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", lavapipe)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("xvfb-run runs (scripts/install-viewer-deps.sh installs it)");
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+struct Shot {
+    picture: RgbImage,
+    report: Value,
+}
+
+fn screenshot(bundle: &Path, name: &str, args: &[&str]) -> Shot {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viewer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    let json = dir.join(format!("{name}.json"));
+    let _ = std::fs::remove_file(&png);
+    let mut all =
+        vec!["--screenshot", png.to_str().unwrap(), "--report", json.to_str().unwrap(), "--size", "640x480"];
+    all.extend(args);
+    let (ok, stderr) = view(bundle, &all);
+    assert!(ok, "viewer failed: {stderr}");
+    let picture = image::open(&png).unwrap().into_rgb8();
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    Shot { picture, report }
+}
+
+/// Each image drawn large enough, whose centre is in the picture: (id, x, y, half-width).
+fn drawn(report: &Value, picture: &RgbImage) -> Vec<(usize, f32, f32, f32)> {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let f = |k: &str| i[k].as_f64().unwrap() as f32;
+            (i["id"].as_u64().unwrap() as usize, f("x"), f("y"), f("half_width"))
+        })
+        .filter(|&(_, x, y, half)| {
+            half >= 6.0
+                && x >= half
+                && y >= half
+                && x < picture.width() as f32 - half
+                && y < picture.height() as f32 - half
+        })
+        .collect()
+}
+
+/// Every image the report says is drawn shows its own pixels there: the upper half's colour
+/// a quarter above the centre, the lower half's a quarter below. Returns how many matched.
+fn matching_images(dir: &Path, bundle: &Bundle, shot: &Shot) -> (usize, usize) {
+    let images = drawn(&shot.report, &shot.picture);
+    let mut matched = 0;
+    for &(id, x, y, half) in &images {
+        let name = &bundle.manifest.images[id].filename;
+        let close = |got: [u8; 3], want: [u8; 3]| {
+            got.iter().zip(want).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12)
+        };
+        let at = |dy: f32| shot.picture.get_pixel(x as u32, (y + dy) as u32).0;
+        if close(at(-half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.25))
+            && close(at(half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.75))
+        {
+            matched += 1;
+        }
+    }
+    (matched, images.len())
+}
+
+/// Least-squares fit of screen coordinate against layout coordinate: the largest residual as
+/// a fraction of the screen spread. Small when the picture is the layout, seen head on.
+fn misfit(layout: &[[f32; 3]], report: &Value) -> f32 {
+    let images = report["images"].as_array().unwrap();
+    let mut worst = 0.0f32;
+    for (axis, key, sign) in [(0, "x", 1.0), (1, "y", -1.0)] {
+        let pairs: Vec<(f32, f32)> = images
+            .iter()
+            .map(|i| {
+                (sign * layout[i["id"].as_u64().unwrap() as usize][axis], i[key].as_f64().unwrap() as f32)
+            })
+            .collect();
+        let n = pairs.len() as f32;
+        let (mx, my) = pairs.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+        let sxy: f32 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+        let sxx: f32 = pairs.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+        let slope = sxy / sxx;
+        assert!(slope > 0.0, "screen {key} runs against the layout");
+        let spread = pairs.iter().map(|(_, y)| y).fold(f32::MIN, |a, &b| a.max(b))
+            - pairs.iter().map(|(_, y)| y).fold(f32::MAX, |a, &b| a.min(b));
+        for (x, y) in &pairs {
+            worst = worst.max((y - (my + slope * (x - mx))).abs() / spread);
+        }
+    }
+    worst
+}
+
+#[test]
+fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = make_bundle(root.path());
+    let bundle = Bundle::open(&dir).unwrap();
+    let grid = bundle.layout_index("grid").unwrap();
+    let umap = bundle.layout_index("umap2d").unwrap();
+
+    // The grid, straight from the start: every image visible, each in its own place.
+    let shot = screenshot(&dir, "grid", &["--layout", "grid"]);
+    assert_eq!(shot.report["layout"], "grid");
+    assert_eq!(shot.picture.dimensions(), (640, 480));
+    let (matched, drawn_count) = matching_images(&dir, &bundle, &shot);
+    assert_eq!(drawn_count, 25, "all 25 images should be in the frame");
+    assert_eq!(matched, 25, "images whose pixels are not where the report says");
+    assert_eq!(shot.report["close_ups"].as_array().unwrap().len(), 0, "nothing is magnified yet");
+    assert!(misfit(&bundle.positions[grid], &shot.report) < 0.02, "the picture is not the grid layout");
+    let background = shot.picture.get_pixel(2, 2).0;
+    assert!(background.iter().all(|&c| c < 40), "expected the dark background, got {background:?}");
+
+    // Switching layouts animates to the new places and ends exactly there.
+    let shot = screenshot(&dir, "switched", &["--layout", "grid", "--switch-to", "umap2d"]);
+    assert_eq!(shot.report["layout"], "umap2d");
+    assert!(
+        misfit(&bundle.positions[umap], &shot.report) < 0.02,
+        "the images did not end at the UMAP places"
+    );
+    let (matched, drawn_count) = matching_images(&dir, &bundle, &shot);
+    // UMAP piles similar images on each other: the nearest one of a pile covers the others.
+    assert!(drawn_count >= 20 && matched >= 3, "{matched} of {drawn_count} images show their own pixels");
+
+    // A click on a known image selects it, and the picture frames it in gold.
+    let shot = screenshot(&dir, "grid", &["--layout", "grid"]);
+    let &(id, x, y, half) = drawn(&shot.report, &shot.picture).iter().find(|i| i.0 == 5).unwrap();
+    let click = format!("{x},{y}");
+    let shot = screenshot(&dir, "clicked", &["--layout", "grid", "--click", &click]);
+    assert_eq!(shot.report["selected"].as_u64(), Some(id as u64));
+    // Drawn 1.3× larger with a frame 4% of its size wide: its edge lies 1.27–1.3 half-sides out.
+    let edge = shot.picture.get_pixel(x as u32, (y - half * 1.28) as u32).0;
+    assert_close(edge, [255, 199, 51], 24, "frame of the selected image");
+    // A click on empty space selects nothing.
+    let shot = screenshot(&dir, "missed", &["--layout", "grid", "--click", "3,3"]);
+    assert!(shot.report["selected"].is_null());
+}
+
+/// Mean absolute difference between horizontal neighbours: how much fine detail there is.
+fn detail(image: &RgbImage) -> f32 {
+    let mut sum = 0u64;
+    for y in 0..image.height() {
+        for x in 1..image.width() {
+            let (a, b) = (image.get_pixel(x - 1, y).0, image.get_pixel(x, y).0);
+            sum += a.iter().zip(b).map(|(&p, q)| u64::from(p.abs_diff(q))).sum::<u64>();
+        }
+    }
+    sum as f32 / (image.width() * image.height()) as f32
+}
+
+#[test]
+fn a_close_look_shows_the_close_up_thumbnail_not_the_blurred_atlas_cell() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = make_bundle(root.path());
+    let bundle = Bundle::open(&dir).unwrap();
+    let id = record(&bundle, "zz_detail.png").id;
+    let shot = screenshot(&dir, "close-up", &["--layout", "grid", "--close-up", &id.to_string()]);
+    let close_ups: Vec<u64> =
+        shot.report["close_ups"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert!(close_ups.contains(&u64::from(id)), "{close_ups:?}");
+    let &(_, x, y, half) = drawn(&shot.report, &shot.picture).iter().find(|i| i.0 == id as usize).unwrap();
+    // The middle 80% of the image as drawn, against its atlas cell enlarged to the same size.
+    let side = (half * 1.6) as u32;
+    let seen = image::imageops::crop_imm(
+        &shot.picture,
+        (x - half * 0.8) as u32,
+        (y - half * 0.8) as u32,
+        side,
+        side,
+    )
+    .to_image();
+    let r = record(&bundle, "zz_detail.png");
+    let atlas = image::open(dir.join(&bundle.manifest.atlases[r.atlas as usize].path)).unwrap().into_rgb8();
+    let cell = image::imageops::crop_imm(&atlas, r.rect[0], r.rect[1], r.rect[2], r.rect[3]).to_image();
+    let enlarged = image::imageops::resize(&cell, side, side, image::imageops::FilterType::Triangle);
+    let (sharp, blurred) = (detail(&seen), detail(&enlarged));
+    assert!(sharp > 4.0 * blurred.max(1.0), "close-up detail {sharp} vs atlas cell {blurred}");
+}
+
+#[test]
+fn a_bundle_that_cannot_be_shown_gets_a_clear_message() {
+    let root = tempfile::tempdir().unwrap();
+    // Not a bundle at all: refused before any window opens.
+    let (ok, stderr) = view(root.path(), &["--screenshot", "x.png"]);
+    assert!(!ok && stderr.contains("manifest.json"), "{stderr}");
+
+    // An unknown layout name lists the ones there are.
+    let dir = make_bundle(root.path());
+    let png = root.path().join("never.png");
+    let (ok, stderr) = view(&dir, &["--screenshot", png.to_str().unwrap(), "--layout", "nope"]);
+    assert!(!ok && stderr.contains("umap2d"), "{stderr}");
+
+    // A bundle whose atlas is damaged: the viewer says which file, and exits with an error.
+    let bundle = Bundle::open(&dir).unwrap();
+    let atlas = &bundle.manifest.atlases[0].path;
+    std::fs::write(dir.join(atlas), b"not a jpeg").unwrap();
+    let (ok, stderr) = view(&dir, &["--screenshot", png.to_str().unwrap()]);
+    assert!(!ok && stderr.contains(atlas.as_str()), "{stderr}");
+    assert!(!png.exists());
+}
