@@ -86,9 +86,10 @@ fn framing(points: &[Vec3], image_size: f32, flat: bool, aspect: f32) -> (Vec3, 
         let distance = (half.y / tan).max(half.x / (tan * aspect)) * 1.04;
         (centre, distance, 0.0, 0.0)
     } else {
-        // From a little above and to the side, far enough for the bounding sphere.
-        let radius = half.length();
-        let distance = radius / (tan * aspect.min(1.0)).atan().sin() * 0.9;
+        // From a little above and to the side, far enough for a sphere around the core: clouds
+        // of images are round rather than boxy, so the box's corners may fall outside.
+        let radius = half.max_element() * 1.05;
+        let distance = radius / (tan * aspect.min(1.0)).atan().sin();
         (centre, distance, 0.45, 0.3)
     }
 }
