@@ -193,6 +193,17 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     // Drawn 1.3× larger with a frame 4% of its size wide: its edge lies 1.27–1.3 half-sides out.
     let edge = shot.picture.get_pixel(x as u32, (y - half * 1.28) as u32).0;
     assert_close(edge, [255, 199, 51], 24, "frame of the selected image");
+    // With the panels shown, the click opens the detail panel on the right with the image's
+    // thumbnail: its upper colour fills a good part of the panel.
+    let shot = screenshot(&dir, "detail", &["--layout", "grid", "--click", &click, "--panels"]);
+    assert_eq!(shot.report["selected"].as_u64(), Some(id as u64));
+    let name = &bundle.manifest.images[id].filename;
+    let upper = atlas_pixel(&dir, &bundle, name, 0.5, 0.25);
+    let panel = image::imageops::crop_imm(&shot.picture, 440, 0, 200, 480).to_image();
+    let near = |p: &Rgb<u8>| p.0.iter().zip(upper).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12);
+    let share = panel.pixels().filter(|p| near(p)).count() as f32 / (200.0 * 480.0);
+    assert!(share > 0.05, "the detail panel shows {:.1}% of the thumbnail's colour", share * 100.0);
+
     // A click on empty space selects nothing.
     let shot = screenshot(&dir, "missed", &["--layout", "grid", "--click", "3,3"]);
     assert!(shot.report["selected"].is_null());

@@ -30,6 +30,9 @@ pub struct ViewArgs {
     /// With --screenshot: fly up to this image (by id, see the manifest) before the picture.
     #[arg(long, value_name = "ID", requires = "screenshot")]
     close_up: Option<u32>,
+    /// With --screenshot: keep the side panels in the picture.
+    #[arg(long, requires = "screenshot")]
+    panels: bool,
     /// With --screenshot: write where each image was drawn (JSON) here.
     #[arg(long, value_name = "FILE.json", requires = "screenshot")]
     report: Option<PathBuf>,
@@ -64,6 +67,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         switch_to: args.switch_to,
         click: args.click,
         close_up: args.close_up,
+        panels: args.panels,
         report: args.report,
     });
     let exit = viewer::run(ViewOptions {

@@ -7,6 +7,7 @@ use super::loading::{Collection, LoadFailure, atlases_ready};
 use super::lod::CloseUps;
 use super::picking::{ScreenProjection, close_up, image_at, quad_size, select};
 use super::rendering::{LayoutTransition, ShowLayout};
+use super::ui::Thumbnails;
 use super::{Selection, ViewSettings, ViewerState};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
@@ -24,6 +25,8 @@ pub struct Poster {
     pub click: Option<Vec2>,
     /// Fly up to this image before the picture.
     pub close_up: Option<u32>,
+    /// Keep the side panels in the picture (they are left out of posters by default).
+    pub panels: bool,
     /// Where to write a JSON report of what was drawn where.
     pub report: Option<PathBuf>,
 }
@@ -33,7 +36,7 @@ pub struct PosterPlugin(pub Poster);
 impl Plugin for PosterPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(self.0.clone())
-            .insert_resource(ViewSettings { show_ui: false, ..default() })
+            .insert_resource(ViewSettings { show_ui: self.0.panels, ..default() })
             .init_resource::<Steps>()
             .add_systems(OnEnter(ViewerState::Failed), exit_with_failure)
             .add_systems(Update, take_steps.run_if(in_state(ViewerState::Exploring)));
@@ -74,6 +77,7 @@ fn take_steps(
     orbit: Single<&PanOrbitCamera>,
     camera: Single<(&Camera, &GlobalTransform)>,
     close_ups: Res<CloseUps>,
+    thumbnails: Res<Thumbnails>,
     mut show: MessageWriter<ShowLayout>,
     mut fly: MessageWriter<FlyTo>,
     time: Res<Time<Real>>,
@@ -122,6 +126,7 @@ fn take_steps(
     }
     let settled = transition.is_done()
         && close_ups.loaded(&assets)
+        && thumbnails.loaded(&assets)
         && orbit.focus.distance(orbit.target_focus) < 1e-3 * orbit.target_radius
         && (orbit.radius.unwrap_or(0.0) - orbit.target_radius).abs() < 1e-3 * orbit.target_radius;
     if !settled {

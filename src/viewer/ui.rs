@@ -32,17 +32,28 @@ impl Plugin for UiPlugin {
 }
 
 /// What the search box and filters ask for.
-#[derive(Resource, Default, PartialEq)]
+#[derive(Resource, Default, Clone, PartialEq)]
 struct Filters {
     query: String,
     category: Option<String>,
+    /// Years from and to, inclusive; images without a year are left out while it is set.
+    years: Option<(i32, i32)>,
 }
 
-/// Each image's searchable text, lower-cased: filename, metadata and the network's tags.
+impl Filters {
+    fn is_empty(&self) -> bool {
+        self.query.trim().is_empty() && self.category.is_none() && self.years.is_none()
+    }
+}
+
+/// Each image's searchable text, lower-cased: filename, metadata and the network's tags; and
+/// what the filters can offer.
 #[derive(Resource)]
 struct SearchIndex {
     text: Vec<String>,
     categories: Vec<String>,
+    /// The collection's first and last year, if any image has one.
+    years: Option<(i32, i32)>,
 }
 
 fn build_search_index(mut commands: Commands, collection: Res<Collection>) {
@@ -68,7 +79,11 @@ fn build_search_index(mut commands: Commands, collection: Res<Collection>) {
         manifest.images.iter().filter_map(|i| i.metadata.category.clone()).collect();
     categories.sort();
     categories.dedup();
-    commands.insert_resource(SearchIndex { text, categories });
+    let years = manifest.images.iter().filter_map(|i| i.metadata.year).fold(None, |span, y| match span {
+        None => Some((y, y)),
+        Some((lo, hi)) => Some((y.min(lo), y.max(hi))),
+    });
+    commands.insert_resource(SearchIndex { text, categories, years });
 }
 
 fn apply_filters(
@@ -80,21 +95,23 @@ fn apply_filters(
     if !filters.is_changed() {
         return;
     }
-    let query = filters.query.trim().to_lowercase();
-    if query.is_empty() && filters.category.is_none() {
+    if filters.is_empty() {
         if emphasis.0.is_some() {
             emphasis.0 = None;
         }
         return;
     }
+    let query = filters.query.trim().to_lowercase();
     let images = &collection.bundle.manifest.images;
     let keep = index
         .text
         .iter()
         .zip(images)
         .map(|(text, image)| {
+            let m = &image.metadata;
             text.contains(&query)
-                && filters.category.as_ref().is_none_or(|c| image.metadata.category.as_ref() == Some(c))
+                && filters.category.as_ref().is_none_or(|c| m.category.as_ref() == Some(c))
+                && filters.years.is_none_or(|(from, to)| m.year.is_some_and(|y| (from..=to).contains(&y)))
         })
         .collect();
     emphasis.0 = Some(keep);
@@ -102,9 +119,14 @@ fn apply_filters(
 
 /// Close-up thumbnails shown in the panels, loaded on first use.
 #[derive(Resource, Default)]
-struct Thumbnails(HashMap<u32, (Handle<Image>, egui::TextureId)>);
+pub struct Thumbnails(HashMap<u32, (Handle<Image>, egui::TextureId)>);
 
 impl Thumbnails {
+    /// Whether every thumbnail asked for has arrived (or failed).
+    pub fn loaded(&self, assets: &AssetServer) -> bool {
+        self.0.values().all(|(handle, _)| assets.is_loaded(handle) || assets.load_state(handle).is_failed())
+    }
+
     /// The thumbnail's texture once it has arrived (its loading starts on the first call).
     fn get(
         &mut self,
@@ -223,7 +245,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("Esc", "close the image"),
     ("1 … 9", "switch layout"),
     ("R, Home", "see the whole collection"),
-    ("+ / −", "larger / smaller images"),
+    ("+ / -", "larger / smaller images"),
     ("Tab", "hide or show the panels"),
     ("H, F1", "this help"),
 ];
@@ -236,9 +258,9 @@ fn panels(
     transition: Res<LayoutTransition>,
     emphasis: Res<Emphasis>,
     time: Res<Time>,
-    mut settings: ResMut<ViewSettings>,
+    mut shown_settings: ResMut<ViewSettings>,
     mut selection: ResMut<Selection>,
-    mut filters: ResMut<Filters>,
+    mut shown_filters: ResMut<Filters>,
     mut thumbnails: ResMut<Thumbnails>,
     mut show: MessageWriter<ShowLayout>,
     mut fly: MessageWriter<FlyTo>,
@@ -247,9 +269,13 @@ fn panels(
 ) -> Result {
     let dt = time.delta_secs().max(1e-6);
     *fps = if *fps == 0.0 { 1.0 / dt } else { *fps * 0.95 + 0.05 / dt };
-    if !settings.show_ui {
+    if !shown_settings.show_ui {
         return Ok(());
     }
+    // Widgets edit copies, stored back only when they differ, so that a frame in which nothing
+    // was touched does not look like a change to the systems that react to one.
+    let mut settings = shown_settings.clone();
+    let mut filters = shown_filters.clone();
     let ctx = egui.ctx_mut()?.clone();
     let manifest = &collection.bundle.manifest;
     let mut viewport_ui = window_ui(&ctx);
@@ -286,6 +312,17 @@ fn panels(
                     }
                 });
             }
+            if let Some((first, last)) = index.years {
+                ui.horizontal(|ui| {
+                    let mut on = filters.years.is_some();
+                    ui.checkbox(&mut on, "years");
+                    let (mut from, mut to) = filters.years.unwrap_or((first, last));
+                    ui.add_enabled(on, egui::DragValue::new(&mut from).range(first..=last));
+                    ui.label("to");
+                    ui.add_enabled(on, egui::DragValue::new(&mut to).range(from..=last));
+                    filters.years = on.then_some((from, to.max(from)));
+                });
+            }
             if let Some(keep) = &emphasis.0 {
                 let found: Vec<usize> =
                     keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect();
@@ -296,7 +333,7 @@ fn panels(
                         fly.write(fly_to_group(&collection, &transition, &found, settings.image_size));
                     }
                     if ui.button("clear").clicked() {
-                        *filters = Filters::default();
+                        filters = Filters::default();
                     }
                 });
             }
@@ -390,6 +427,8 @@ fn panels(
             ui.label(RichText::new(format!("{:.0} fps", *fps)).monospace().color(Color32::LIGHT_GREEN));
         });
     }
+    shown_settings.set_if_neq(settings);
+    shown_filters.set_if_neq(filters);
     Ok(())
 }
 
@@ -409,7 +448,7 @@ fn detail(
     let manifest = &collection.bundle.manifest;
     let record = &manifest.images[image as usize];
     ui.horizontal(|ui| {
-        if ui.button("✕ close").clicked() {
+        if ui.button("close").clicked() {
             selection.selected = None;
         }
         if ui.button("fly to it").clicked() {
