@@ -3,7 +3,7 @@
 //! as needed under a texture budget, so a close look is sharp.
 
 use super::loading::{BUNDLE_SOURCE, Collection};
-use super::picking::{ScreenProjection, quad_size};
+use super::picking::{DrawnImage, ScreenProjection};
 use super::rendering::{AtlasMaterial, AtlasQuads, Emphasis, LayoutTransition, QuadTexture, quads_mesh};
 use super::{ViewSettings, ViewerState};
 use bevy::camera::visibility::NoFrustumCulling;
@@ -54,15 +54,15 @@ fn wanted_close_ups(
     transition: &LayoutTransition,
     image_size: f32,
 ) -> Vec<u32> {
-    let cell = collection.bundle.manifest.cell_size as f32;
-    let mut candidates: Vec<(f32, u32)> = (0..collection.image_count())
-        .filter_map(|id| {
-            let size = quad_size(collection, id, image_size);
-            let (_, centre, half) = projection.project(transition.position(collection, id), size)?;
+    let images = &collection.bundle.manifest.images;
+    let mut candidates: Vec<(f32, u32)> = projection
+        .images(collection, transition, image_size)
+        .filter_map(|DrawnImage { id, centre, half, .. }| {
             let on_screen =
                 (centre + half).cmpge(Vec2::ZERO).all() && (centre - half).cmple(projection.viewport).all();
             // Screen pixels per atlas texel.
-            let magnification = 2.0 * half.max_element() / (size.max_element() / image_size * cell);
+            let [_, _, w, h] = images[id].rect;
+            let magnification = 2.0 * half.max_element() / w.max(h) as f32;
             (on_screen && magnification > MAGNIFIED).then_some((magnification, id as u32))
         })
         .collect();

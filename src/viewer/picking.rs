@@ -63,10 +63,31 @@ impl ScreenProjection {
     }
 }
 
-/// An image's quad size in world units (its cell, shrunk to its aspect ratio).
-pub fn quad_size(collection: &Collection, image: usize, image_size: f32) -> Vec2 {
-    let rect = collection.bundle.manifest.images[image].rect;
-    Vec2::new(rect[2] as f32, rect[3] as f32) / collection.bundle.manifest.cell_size as f32 * image_size
+/// One image as drawn now: its id, depth, on-screen centre and half-size (logical pixels).
+pub struct DrawnImage {
+    pub id: usize,
+    pub depth: f32,
+    pub centre: Vec2,
+    pub half: Vec2,
+}
+
+impl ScreenProjection {
+    /// Every image in front of the camera, where `transition` has it and at `image_size`.
+    pub fn images<'a>(
+        &'a self,
+        collection: &'a Collection,
+        transition: &'a LayoutTransition,
+        image_size: f32,
+    ) -> impl Iterator<Item = DrawnImage> + 'a {
+        let manifest = &collection.bundle.manifest;
+        let cell = manifest.cell_size as f32;
+        manifest.images.iter().enumerate().filter_map(move |(id, record)| {
+            // The quad is the image's cell shrunk to its aspect ratio.
+            let size = Vec2::new(record.rect[2] as f32, record.rect[3] as f32) / cell * image_size;
+            let (depth, centre, half) = self.project(transition.position(collection, id), size)?;
+            Some(DrawnImage { id, depth, centre, half })
+        })
+    }
 }
 
 /// The nearest image whose quad covers `cursor` (logical pixels from the top-left of the
@@ -79,19 +100,14 @@ pub fn image_at(
     image_size: f32,
 ) -> Option<Hit> {
     let projection = ScreenProjection::new(camera, transform)?;
-    let mut best: Option<(f32, Hit)> = None;
-    for id in 0..collection.image_count() {
-        let size = quad_size(collection, id, image_size);
-        let Some((depth, centre, half)) = projection.project(transition.position(collection, id), size)
-        else {
-            continue;
-        };
-        let offset = (cursor - centre).abs();
-        if offset.x <= half.x && offset.y <= half.y && best.is_none_or(|(d, _)| depth < d) {
-            best = Some((depth, Hit { image: id as u32, size: 2.0 * half.max_element() }));
-        }
-    }
-    best.map(|(_, hit)| hit)
+    projection
+        .images(collection, transition, image_size)
+        .filter(|image| {
+            let offset = (cursor - image.centre).abs();
+            offset.x <= image.half.x && offset.y <= image.half.y
+        })
+        .min_by(|a, b| a.depth.total_cmp(&b.depth))
+        .map(|image| Hit { image: image.id as u32, size: 2.0 * image.half.max_element() })
 }
 
 fn pointer_over_ui(egui: &mut EguiContexts) -> bool {

@@ -5,7 +5,7 @@
 use super::camera::FlyTo;
 use super::loading::{Collection, LoadFailure, atlases_ready};
 use super::lod::CloseUps;
-use super::picking::{ScreenProjection, close_up, image_at, quad_size, select};
+use super::picking::{ScreenProjection, close_up, image_at, select};
 use super::rendering::{LayoutTransition, ShowLayout};
 use super::ui::Thumbnails;
 use super::{Selection, ViewSettings, ViewerState};
@@ -204,18 +204,17 @@ fn write_report(
     let projection =
         ScreenProjection::new(camera, transform).ok_or_else(|| std::io::Error::other("no viewport"))?;
     let to_physical = camera.physical_viewport_size().map_or(1.0, |p| p.x as f32) / projection.viewport.x;
-    let images: Vec<_> = (0..collection.image_count())
-        .filter_map(|id| {
-            let size = quad_size(collection, id, image_size);
-            let (depth, centre, half) = projection.project(transition.position(collection, id), size)?;
-            Some(serde_json::json!({
-                "id": id,
-                "x": centre.x * to_physical,
-                "y": centre.y * to_physical,
-                "half_width": half.x * to_physical,
-                "half_height": half.y * to_physical,
-                "depth": depth,
-            }))
+    let images: Vec<_> = projection
+        .images(collection, transition, image_size)
+        .map(|image| {
+            serde_json::json!({
+                "id": image.id,
+                "x": image.centre.x * to_physical,
+                "y": image.centre.y * to_physical,
+                "half_width": image.half.x * to_physical,
+                "half_height": image.half.y * to_physical,
+                "depth": image.depth,
+            })
         })
         .collect();
     let report = serde_json::json!({
