@@ -17,6 +17,8 @@ struct AtlasSettings {
     selected: u32,
     // Extra distance towards the camera, in image sizes (close-up thumbnails sit in front).
     lift: f32,
+    // Unused: WebGL2 wants uniform blocks in whole multiples of 16 bytes.
+    padding: vec2<f32>,
 }
 
 @group(#{MATERIAL_BIND_GROUP}) @binding(0) var<uniform> settings: AtlasSettings;

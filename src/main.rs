@@ -28,6 +28,10 @@ enum Command {
     Info(commands::info::InfoArgs),
     /// Fly through a bundle in a window (or render it to a picture with --screenshot).
     View(commands::view::ViewArgs),
+    /// Write a static website (the web viewer and the bundle) for any static host.
+    ExportWeb(commands::export_web::ExportWebArgs),
+    /// Serve a website made by export-web on 127.0.0.1, to preview it in a browser.
+    Serve(commands::serve::ServeArgs),
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::Info(args) => commands::info::run(args),
         Command::View(args) => commands::view::run(args),
+        Command::ExportWeb(args) => commands::export_web::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,13 +54,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// In the browser: the viewer on the bundle next to the page.
+/// In the browser: the viewer on the bundle the page's URL names (or the one beside it).
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    viewer::run(viewer::ViewOptions {
-        bundle: "bundle".into(),
-        window_size: (1280, 800),
-        layout: None,
-        poster: None,
-    });
+    viewer::run(viewer::web::options_from_page());
 }

@@ -7,45 +7,8 @@ use common::*;
 use image::{Rgb, RgbImage};
 use pixfly_core::bundle::Bundle;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// 24 two-tone images (a colour on top, a darker one below, so orientation shows) and a
-/// striped one, in three groups of vectors far apart, so both layouts are known: grid by
-/// filename, UMAP by group.
-fn make_bundle(root: &Path) -> PathBuf {
-    let images = root.join("images");
-    std::fs::create_dir_all(&images).unwrap();
-    let mut csv = String::from("filename,a,b,c\n");
-    for i in 0..24u32 {
-        let colour = [(i * 97 % 200 + 40) as u8, (i * 53 % 200 + 40) as u8, (i * 151 % 200 + 40) as u8];
-        let below = colour.map(|c| c / 3);
-        let image = RgbImage::from_fn(80, 80, |_, y| Rgb(if y < 40 { colour } else { below }));
-        let name = format!("img{i:02}.png");
-        image.save(images.join(&name)).unwrap();
-        let group = i % 3;
-        let wobble = (i as f32 * 0.37).sin() * 0.05;
-        let v = [
-            (group == 0) as u8 as f32 + wobble,
-            (group == 1) as u8 as f32 - wobble,
-            (group == 2) as u8 as f32,
-        ];
-        csv.push_str(&format!("{name},{},{},{}\n", v[0], v[1], v[2]));
-    }
-    // One image with detail that only its close-up thumbnail keeps: stripes 2 px wide, which
-    // its 64 px atlas cell averages away.
-    let stripes =
-        RgbImage::from_fn(256, 256, |x, _| Rgb(if x / 2 % 2 == 0 { [220, 40, 40] } else { [40, 40, 220] }));
-    stripes.save(images.join("zz_detail.png")).unwrap();
-    csv.push_str("zz_detail.png,1,0,0\n");
-    std::fs::write(root.join("vectors.csv"), csv).unwrap();
-    let out = root.join("bundle");
-    let vectors = root.join("vectors.csv");
-    let (ok, _, stderr) =
-        build(&[&images], &out, &["--embeddings", vectors.to_str().unwrap(), "--n-neighbors", "5"]);
-    assert!(ok, "build failed: {stderr}");
-    out
-}
 
 /// Run the viewer headless on the CPU; returns (success, stderr).
 fn view(bundle: &Path, args: &[&str]) -> (bool, String) {
@@ -156,7 +119,7 @@ fn misfit(layout: &[[f32; 3]], report: &Value) -> f32 {
 #[test]
 fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     let root = tempfile::tempdir().unwrap();
-    let dir = make_bundle(root.path());
+    let dir = two_tone_bundle(root.path());
     let bundle = Bundle::open(&dir).unwrap();
     let grid = bundle.layout_index("grid").unwrap();
     let umap = bundle.layout_index("umap2d").unwrap();
@@ -204,6 +167,12 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     let share = panel.pixels().filter(|p| near(p)).count() as f32 / (200.0 * 480.0);
     assert!(share > 0.05, "the detail panel shows {:.1}% of the thumbnail's colour", share * 100.0);
 
+    // Opening with an image asked for (a shared link on the web) selects it and flies up to it.
+    let shot = screenshot(&dir, "opened", &["--layout", "grid", "--image", &id.to_string()]);
+    assert_eq!(shot.report["selected"].as_u64(), Some(id as u64));
+    let close_ups = shot.report["close_ups"].as_array().unwrap();
+    assert!(close_ups.contains(&Value::from(id)), "not flown up to: {close_ups:?}");
+
     // A click on empty space selects nothing.
     let shot = screenshot(&dir, "missed", &["--layout", "grid", "--click", "3,3"]);
     assert!(shot.report["selected"].is_null());
@@ -224,7 +193,7 @@ fn detail(image: &RgbImage) -> f32 {
 #[test]
 fn a_close_look_shows_the_close_up_thumbnail_not_the_blurred_atlas_cell() {
     let root = tempfile::tempdir().unwrap();
-    let dir = make_bundle(root.path());
+    let dir = two_tone_bundle(root.path());
     let bundle = Bundle::open(&dir).unwrap();
     let id = record(&bundle, "zz_detail.png").id;
     let shot = screenshot(&dir, "close-up", &["--layout", "grid", "--close-up", &id.to_string()]);
@@ -258,7 +227,7 @@ fn a_bundle_that_cannot_be_shown_gets_a_clear_message() {
     assert!(!ok && stderr.contains("manifest.json"), "{stderr}");
 
     // An unknown layout name lists the ones there are.
-    let dir = make_bundle(root.path());
+    let dir = two_tone_bundle(root.path());
     let png = root.path().join("never.png");
     let (ok, stderr) = view(&dir, &["--screenshot", png.to_str().unwrap(), "--layout", "nope"]);
     assert!(!ok && stderr.contains("umap2d"), "{stderr}");

@@ -1,3 +1,5 @@
 pub mod build;
+pub mod export_web;
 pub mod info;
+pub mod serve;
 pub mod view;

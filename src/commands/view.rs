@@ -12,6 +12,9 @@ pub struct ViewArgs {
     /// Layout to show first, by name (see `pixfly info`); the bundle's first by default.
     #[arg(long)]
     layout: Option<String>,
+    /// Open this image (by id, see the manifest): selected, its details shown, flown up to.
+    #[arg(long, value_name = "ID")]
+    image: Option<u32>,
     /// Render the collection to this PNG and exit, instead of opening an interactive window.
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,
@@ -74,6 +77,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         bundle: folder.to_string(),
         window_size: args.size,
         layout: args.layout,
+        image: args.image,
         poster,
     });
     if exit.is_error() {

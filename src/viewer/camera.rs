@@ -8,7 +8,7 @@ use bevy::core_pipeline::tonemapping::Tonemapping;
 use bevy::prelude::*;
 use bevy::render::view::Msaa;
 use bevy_egui::EguiContexts;
-use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin};
+use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin, TouchControls};
 
 /// Vertical field of view, radians.
 const FOV: f32 = std::f32::consts::FRAC_PI_4;
@@ -105,11 +105,13 @@ fn layout_framing(
     framing(&collection.places[layout], settings.image_size, flat, aspect)
 }
 
-/// Mouse buttons that suit the layout: a flat layout drags like a map (left button pans), a
-/// three-dimensional one turns like a globe (left button orbits).
+/// Controls that suit the layout: a flat layout drags like a map (left button or one finger
+/// pans), a three-dimensional one turns like a globe (left button or one finger orbits).
+/// Pinching zooms either way.
 fn set_controls(camera: &mut PanOrbitCamera, flat: bool) {
     (camera.button_orbit, camera.button_pan) =
         if flat { (MouseButton::Right, MouseButton::Left) } else { (MouseButton::Left, MouseButton::Right) };
+    camera.touch_controls = if flat { TouchControls::TwoFingerOrbit } else { TouchControls::OneFingerOrbit };
 }
 
 fn jump_to_first_view(

@@ -105,6 +105,11 @@ impl Collection {
 #[derive(Resource, Default)]
 pub struct LayoutRequest(pub Option<String>);
 
+/// The image to open first (selected, and flown up to), as asked on the command line or in the
+/// page's URL.
+#[derive(Resource, Default)]
+pub struct ImageRequest(pub Option<u32>);
+
 /// Index of the layout shown first: the one asked for, else the bundle's first (its default).
 #[derive(Resource, Default)]
 pub struct InitialLayout(pub usize);
@@ -181,15 +186,15 @@ fn fail(commands: &mut Commands, next: &mut NextState<ViewerState>, message: Str
     next.set(ViewerState::Failed);
 }
 
-/// Whether every atlas texture has arrived (the picture is complete), or why one never will.
-pub fn atlases_ready(collection: &Collection, assets: &AssetServer) -> Result<bool, String> {
-    let mut ready = true;
+/// How many atlas textures have arrived (images appear atlas by atlas), or why one never will.
+pub fn atlases_loaded(collection: &Collection, assets: &AssetServer) -> Result<usize, String> {
+    let mut loaded = 0;
     for (handle, atlas) in collection.atlases.iter().zip(&collection.bundle.manifest.atlases) {
         match assets.load_state(handle) {
-            LoadState::Loaded => {}
+            LoadState::Loaded => loaded += 1,
             LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),
-            _ => ready = false,
+            _ => {}
         }
     }
-    Ok(ready)
+    Ok(loaded)
 }

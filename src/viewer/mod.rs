@@ -11,7 +11,10 @@ pub mod picking;
 pub mod poster;
 pub mod rendering;
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
+use bevy::asset::AssetMetaCheck;
 use bevy::asset::io::AssetSourceBuilder;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
@@ -64,6 +67,8 @@ pub struct ViewOptions {
     pub window_size: (u32, u32),
     /// Layout to show first, by name; the bundle's first when `None`.
     pub layout: Option<String>,
+    /// Image to open first (selected and flown up to), by id.
+    pub image: Option<u32>,
     /// Render a picture and exit instead of opening an interactive window.
     pub poster: Option<poster::Poster>,
 }
@@ -82,11 +87,14 @@ pub fn run(options: ViewOptions) -> AppExit {
         synchronous_pipeline_compilation: options.poster.is_some(),
         ..default()
     };
-    app.add_plugins(DefaultPlugins.set(render).set(WindowPlugin {
+    // Bundles have no `.meta` files beside their images: don't ask the web server for them.
+    let asset = AssetPlugin { meta_check: AssetMetaCheck::Never, ..default() };
+    app.add_plugins(DefaultPlugins.set(render).set(asset).set(WindowPlugin {
         primary_window: Some(Window {
             title: "pixfly".into(),
             resolution: WindowResolution::new(width, height),
-            // The web page decides the canvas size.
+            // On the web: the page's canvas, sized by the page.
+            canvas: Some("#pixfly".into()),
             fit_canvas_to_parent: true,
             ..default()
         }),
@@ -98,6 +106,7 @@ pub fn run(options: ViewOptions) -> AppExit {
     .init_resource::<Selection>()
     .insert_resource(ClearColor(ViewSettings::default().background))
     .insert_resource(loading::LayoutRequest(options.layout))
+    .insert_resource(loading::ImageRequest(options.image))
     .add_plugins((
         loading::LoadingPlugin,
         rendering::RenderingPlugin,
@@ -107,6 +116,8 @@ pub fn run(options: ViewOptions) -> AppExit {
         ui::UiPlugin,
     ))
     .add_systems(Update, apply_background);
+    #[cfg(target_arch = "wasm32")]
+    app.add_plugins(web::PagePlugin);
     if let Some(poster) = options.poster {
         app.add_plugins(poster::PosterPlugin(poster));
     }

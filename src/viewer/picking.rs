@@ -1,7 +1,7 @@
 //! Picking: which image is under the pointer, by projecting every image's quad the way the
 //! shader does (exact for 100,000 images, a few milliseconds, only when the pointer moves).
 
-use super::loading::Collection;
+use super::loading::{Collection, ImageRequest};
 use super::rendering::LayoutTransition;
 use super::{Selection, ViewSettings, ViewerState};
 use crate::viewer::camera::FlyTo;
@@ -19,7 +19,14 @@ pub struct PickingPlugin;
 
 impl Plugin for PickingPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, (hover_image, click_image).chain().run_if(in_state(ViewerState::Exploring)));
+        let exploring = in_state(ViewerState::Exploring);
+        app.init_resource::<ImageRequest>().add_systems(
+            Update,
+            (
+                open_requested_image.run_if(exploring.clone().and_then(run_once)),
+                (hover_image, click_image).chain().run_if(exploring),
+            ),
+        );
     }
 }
 
@@ -152,20 +159,29 @@ fn click_image(
     mut selection: ResMut<Selection>,
     mut fly: MessageWriter<FlyTo>,
     mut egui: EguiContexts,
+    touches: Res<Touches>,
     mut pressed_at: Local<Option<Vec2>>,
 ) {
-    let Some(cursor) = window.cursor_position() else { return };
+    let cursor = window.cursor_position();
     if buttons.just_pressed(MouseButton::Left) {
-        *pressed_at = (!pointer_over_ui(&mut egui)).then_some(cursor);
+        *pressed_at = cursor.filter(|_| !pointer_over_ui(&mut egui));
     }
-    if !buttons.just_released(MouseButton::Left) {
-        return;
-    }
-    let Some(start) = pressed_at.take() else { return };
-    if start.distance(cursor) > CLICK_SLOP {
-        return;
-    }
-    match image_at(cursor, *camera, &collection, &transition, settings.image_size) {
+    let click = match (buttons.just_released(MouseButton::Left), pressed_at.take(), cursor) {
+        (true, Some(start), Some(end)) if start.distance(end) <= CLICK_SLOP => Some(end),
+        (false, start, _) => {
+            *pressed_at = start;
+            None
+        }
+        _ => None,
+    };
+    // On a touch screen a tap is a click; a drag or a pinch only moves the camera.
+    let tap = touches
+        .iter_just_released()
+        .find(|t| t.start_position().distance(t.position()) <= CLICK_SLOP && touches.iter().next().is_none())
+        .map(|t| t.position())
+        .filter(|_| !pointer_over_ui(&mut egui));
+    let Some(point) = click.or(tap) else { return };
+    match image_at(point, *camera, &collection, &transition, settings.image_size) {
         Some(hit) => {
             select(&mut selection, hit.image, &collection);
             if hit.size < SMALL_ON_SCREEN {
@@ -174,6 +190,24 @@ fn click_image(
         }
         None => selection.selected = None,
     }
+}
+
+/// Open the image asked for at start: select it and fly up to it from the overview.
+fn open_requested_image(
+    request: Res<ImageRequest>,
+    collection: Res<Collection>,
+    transition: Res<LayoutTransition>,
+    settings: Res<ViewSettings>,
+    mut selection: ResMut<Selection>,
+    mut fly: MessageWriter<FlyTo>,
+) {
+    let Some(image) = request.0 else { return };
+    if image as usize >= collection.image_count() {
+        warn!("there is no image {image} to open (the bundle has {})", collection.image_count());
+        return;
+    }
+    select(&mut selection, image, &collection);
+    fly.write(close_up(&collection, &transition, image, settings.image_size));
 }
 
 /// Select an image (opens its detail panel).

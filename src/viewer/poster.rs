@@ -3,7 +3,7 @@
 //! drawn, for tests), then exit.
 
 use super::camera::FlyTo;
-use super::loading::{Collection, LoadFailure, atlases_ready};
+use super::loading::{Collection, LoadFailure, atlases_loaded};
 use super::lod::CloseUps;
 use super::picking::{ScreenProjection, close_up, image_at, select};
 use super::rendering::{LayoutTransition, ShowLayout};
@@ -83,11 +83,11 @@ fn take_steps(
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    match atlases_ready(&collection, &assets) {
-        Ok(true) => {
+    match atlases_loaded(&collection, &assets) {
+        Ok(loaded) if loaded == collection.atlases.len() => {
             steps.ready_after.get_or_insert(time.elapsed_secs());
         }
-        Ok(false) => return,
+        Ok(_) => return,
         Err(message) => {
             eprintln!("error: {message}");
             exit.write(AppExit::error());

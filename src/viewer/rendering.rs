@@ -41,6 +41,8 @@ struct AtlasSettings {
     /// How far towards the camera these quads are drawn, in image sizes: close-ups sit just
     /// in front of the same images in the atlases.
     lift: f32,
+    /// WebGL2 wants uniform blocks in whole multiples of 16 bytes.
+    padding: Vec2,
 }
 
 #[derive(Asset, TypePath, AsBindGroup, Clone, Debug)]
@@ -62,6 +64,7 @@ impl AtlasMaterial {
                 hovered: 0,
                 selected: 0,
                 lift,
+                padding: Vec2::ZERO,
             },
             atlas: texture,
         };

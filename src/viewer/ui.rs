@@ -3,7 +3,7 @@
 //! screens.
 
 use super::camera::{FlyTo, FrameAll};
-use super::loading::{Collection, LoadFailure, atlases_ready};
+use super::loading::{Collection, LoadFailure, atlases_loaded};
 use super::picking::{close_up, select};
 use super::rendering::{Emphasis, LayoutTransition, ShowLayout};
 use super::{Selection, ViewSettings, ViewerState};
@@ -284,11 +284,18 @@ fn panels(
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("pixfly");
             ui.label(format!("{} images", manifest.image_count));
-            if let Ok(false) = atlases_ready(&collection, &assets) {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label("loading images…");
-                });
+            let total = collection.atlases.len();
+            match atlases_loaded(&collection, &assets) {
+                Ok(loaded) if loaded < total => {
+                    ui.add(
+                        egui::ProgressBar::new(loaded as f32 / total as f32)
+                            .text(format!("loading images: {loaded} of {total} atlases")),
+                    );
+                }
+                Ok(_) => {}
+                Err(message) => {
+                    ui.colored_label(Color32::from_rgb(255, 140, 120), message);
+                }
             }
             ui.separator();
 

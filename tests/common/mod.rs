@@ -152,3 +152,40 @@ pub fn write_photo_set(dir: &Path, count: u32, w: u32, h: u32) {
         std::fs::write(dir.join(format!("photo_{i:03}.jpg")), jpeg_bytes(&img, 90)).unwrap();
     }
 }
+
+/// A small bundle for the viewer's tests: 24 two-tone images (a colour on top, a darker one below, so orientation shows) and a
+/// striped one, in three groups of vectors far apart, so both layouts are known: grid by
+/// filename, UMAP by group.
+pub fn two_tone_bundle(root: &Path) -> PathBuf {
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut csv = String::from("filename,a,b,c\n");
+    for i in 0..24u32 {
+        let colour = [(i * 97 % 200 + 40) as u8, (i * 53 % 200 + 40) as u8, (i * 151 % 200 + 40) as u8];
+        let below = colour.map(|c| c / 3);
+        let image = RgbImage::from_fn(80, 80, |_, y| Rgb(if y < 40 { colour } else { below }));
+        let name = format!("img{i:02}.png");
+        image.save(images.join(&name)).unwrap();
+        let group = i % 3;
+        let wobble = (i as f32 * 0.37).sin() * 0.05;
+        let v = [
+            (group == 0) as u8 as f32 + wobble,
+            (group == 1) as u8 as f32 - wobble,
+            (group == 2) as u8 as f32,
+        ];
+        csv.push_str(&format!("{name},{},{},{}\n", v[0], v[1], v[2]));
+    }
+    // One image with detail that only its close-up thumbnail keeps: stripes 2 px wide, which
+    // its 64 px atlas cell averages away.
+    let stripes =
+        RgbImage::from_fn(256, 256, |x, _| Rgb(if x / 2 % 2 == 0 { [220, 40, 40] } else { [40, 40, 220] }));
+    stripes.save(images.join("zz_detail.png")).unwrap();
+    csv.push_str("zz_detail.png,1,0,0\n");
+    std::fs::write(root.join("vectors.csv"), csv).unwrap();
+    let out = root.join("bundle");
+    let vectors = root.join("vectors.csv");
+    let (ok, _, stderr) =
+        build(&[&images], &out, &["--embeddings", vectors.to_str().unwrap(), "--n-neighbors", "5"]);
+    assert!(ok, "build failed: {stderr}");
+    out
+}

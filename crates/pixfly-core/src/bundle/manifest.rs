@@ -43,6 +43,20 @@ pub struct Manifest {
 }
 
 /// Where each image's most similar images are listed.
+impl Manifest {
+    /// Every file the manifest names, relative to the bundle: what a copy of it must hold
+    /// besides the manifest itself (anything else in the folder, such as a build cache, is not
+    /// part of it).
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        let layouts = self.layouts.iter().map(|l| l.path.as_str());
+        let atlases = self.atlases.iter().map(|a| a.path.as_str());
+        let thumbs = self.images.iter().map(|i| i.thumb.as_str());
+        let neighbours = self.neighbours.iter().map(|n| n.path.as_str());
+        let embedding = self.embedding.iter().map(|e| e.path.as_str());
+        layouts.chain(atlases).chain(thumbs).chain(neighbours).chain(embedding)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NeighboursInfo {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The web viewer's budgets: wasm size (raw and gzipped), time from opening the page to the first
+# complete picture, and frame time in headless Chromium (SwiftShader WebGL2 here, no GPU), for
+# synthetic bundles (the demo bundle's atlases reused), with ratios to the smallest run.
+#     bench/web.sh [SOURCE_BUNDLE] [COUNTS...]      (default: bundles/stellarium 500 5000 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source=${1:-bundles/stellarium}
+shift || true
+counts=("${@:-500 5000 10000}")
+[ -f "$source/manifest.json" ] || { echo "no bundle at $source: run scripts/demo.sh first" >&2; exit 1; }
+[ -f web/dist/pixfly_bg.wasm ] || scripts/build-web.sh
+cargo build --release --locked -q
+work=${PIXFLY_BENCH_DIR:-/tmp/pixfly-bench-web}
+mkdir -p "$work"
+wasm=web/dist/pixfly_bg.wasm
+printf 'wasm: %.1f MB raw, %.1f MB gzipped\n' "$(stat -c %s $wasm)e-6" "$(gzip -9 -c $wasm | wc -c)e-6"
+for n in ${counts[*]}; do
+    python3 bench/synthetic_bundle.py "$source" "$work/b$n" "$n"
+    target/release/pixfly export-web "$work/b$n" -o "$work/site$n" 2>/dev/null
+    target/release/pixfly serve "$work/site$n" --port 0 >"$work/serve$n.txt" 2>/dev/null &
+    server=$!
+    sleep 1
+    url=$(sed -n 's/.* at \(http[^ ]*\) .*/\1/p' "$work/serve$n.txt")
+    node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n.png" --size 1280x720 --frames 30 >"$work/b$n.json"
+    kill $server
+done
+python3 - "$work" ${counts[*]} <<'PY'
+import json, statistics, sys
+work, counts = sys.argv[1], sys.argv[2:]
+print(f"{'images':>9} {'first picture s':>16} {'vs first':>9} {'frame ms':>9} {'fps':>6} {'vs first':>9}")
+base = None
+for n in counts:
+    r = json.load(open(f"{work}/b{n}.json"))
+    if r.get("error"):
+        print(f"{n:>9} failed: {r['error']}")
+        continue
+    ready, frame = r["ready_ms"] / 1000, statistics.median(r["frame_ms"])
+    base = base or (ready, frame)
+    print(f"{int(n):>9} {ready:>16.2f} {ready / base[0]:>8.2f}x {frame:>9.1f} {1000 / frame:>6.1f} {frame / base[1]:>8.2f}x")
+PY

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the web viewer into web/dist: the viewer for wasm32 (profile `web`), its JavaScript glue
+# from wasm-bindgen-cli (the exact version in Cargo.lock, built from crates.io), and the page.
+# Then `pixfly export-web BUNDLE -o SITE` puts it beside a bundle.
+# No wasm-opt: measured on this viewer, -Oz took 4-7 minutes and cut the raw size by 17% but
+# the gzipped size (what visitors download) by 0.1%.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target_dir="${CARGO_TARGET_DIR:-target}"
+tools="${PIXFLY_TOOLS:-$HOME/.cache/pixfly/tools}"
+out=web/dist
+
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+if ! "$tools/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
+    echo "installing wasm-bindgen-cli $version into $tools" >&2
+    cargo install --quiet wasm-bindgen-cli --version "$version" --root "$tools"
+fi
+
+cargo build -p pixfly --target wasm32-unknown-unknown --profile web --locked
+mkdir -p "$out"
+"$tools/bin/wasm-bindgen" --target web --no-typescript --out-dir "$out" --out-name pixfly \
+    "$target_dir/wasm32-unknown-unknown/web/pixfly.wasm"
+cp web/index.html "$out/"
+raw=$(stat -c %s "$out/pixfly_bg.wasm")
+gz=$(gzip -9 -c "$out/pixfly_bg.wasm" | wc -c)
+echo "web viewer in $out: pixfly_bg.wasm $((raw / 1024)) KiB ($((gz / 1024)) KiB gzipped)" >&2

@@ -1,0 +1,89 @@
+//! `pixfly export-web BUNDLE -o SITE`: a static website (the wasm viewer, its page and the
+//! bundle) that any static host can serve.
+
+use anyhow::{Context, bail};
+use indicatif::ProgressBar;
+use pixfly_core::bundle::{Bundle, MANIFEST_FILE};
+use std::path::{Path, PathBuf};
+use tracing::info;
+
+#[derive(clap::Args)]
+pub struct ExportWebArgs {
+    /// The bundle folder (made by `pixfly build`).
+    bundle: PathBuf,
+    /// The site folder to write; its `bundle/` is replaced, other files are left alone.
+    #[arg(short, long, value_name = "SITE")]
+    output: PathBuf,
+    /// The built web viewer (scripts/build-web.sh writes it to web/dist).
+    #[arg(long, value_name = "DIR")]
+    viewer: Option<PathBuf>,
+}
+
+/// What scripts/build-web.sh leaves in web/dist: the page, the wasm-bindgen glue and the wasm.
+const VIEWER_FILES: [&str; 3] = ["index.html", "pixfly.js", "pixfly_bg.wasm"];
+
+/// The page loads `bundle/` next to it unless its URL says `?bundle=...`.
+const BUNDLE_DIR: &str = "bundle";
+
+pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
+    let bundle =
+        Bundle::open(&args.bundle).with_context(|| format!("cannot export {}", args.bundle.display()))?;
+    let viewer = viewer_dir(args.viewer)?;
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    for name in VIEWER_FILES {
+        copy_atomic(&viewer.join(name), &args.output.join(name))?;
+    }
+
+    // Copied beside the old one, then swapped in, so an interrupted export leaves a whole bundle.
+    let partial = args.output.join(format!("{BUNDLE_DIR}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    let files: Vec<&str> = std::iter::once(MANIFEST_FILE).chain(bundle.manifest.files()).collect();
+    let bar = ProgressBar::new(files.len() as u64).with_message("copying the bundle");
+    for rel in &files {
+        copy_atomic(&args.bundle.join(rel), &partial.join(rel))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let target = args.output.join(BUNDLE_DIR);
+    if target.exists() {
+        std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    std::fs::rename(&partial, &target).with_context(|| format!("cannot move {}", partial.display()))?;
+    info!(
+        "wrote {} with {} images; preview it with `pixfly serve {}`",
+        args.output.display(),
+        bundle.manifest.image_count,
+        args.output.display()
+    );
+    Ok(())
+}
+
+/// The built viewer: as given, else web/dist here or in the source tree this binary came from.
+fn viewer_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let candidates = match given {
+        Some(dir) => vec![dir],
+        None => vec![PathBuf::from("web/dist"), Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")],
+    };
+    for dir in &candidates {
+        if VIEWER_FILES.iter().all(|name| dir.join(name).is_file()) {
+            return Ok(dir.clone());
+        }
+    }
+    bail!(
+        "no built web viewer in {} (it needs {}): run scripts/build-web.sh first, or pass --viewer DIR",
+        candidates[0].display(),
+        VIEWER_FILES.join(", ")
+    )
+}
+
+fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let bytes = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
+    pixfly_core::bundle::write::write_atomic(to, &bytes)
+        .with_context(|| format!("cannot write {}", to.display()))
+}

@@ -1,0 +1,212 @@
+//! `pixfly serve SITE`: preview a web export on this machine. A plain static file server on
+//! 127.0.0.1 with what the web viewer needs (application/wasm, range requests) and nothing
+//! reachable outside the folder.
+
+use anyhow::{Context, anyhow, bail};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use tracing::{info, warn};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The folder to serve (made by `pixfly export-web`).
+    site: PathBuf,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+}
+
+/// Requests answered at once; more wait in line (a page asks for a handful of files at a time).
+const WORKERS: usize = 4;
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let root = args.site.canonicalize().with_context(|| format!("cannot open {}", args.site.display()))?;
+    if !root.is_dir() {
+        bail!("{} is not a folder", root.display());
+    }
+    let server = Server::http(("127.0.0.1", args.port))
+        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let address = server.server_addr().to_ip().context("the server has no IP address")?;
+    // On stdout, so scripts (and the tests) can read the address when the port was 0.
+    println!("serving {} at http://{address}/ (Ctrl-C stops)", root.display());
+    let server = Arc::new(server);
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (server, root) = (server.clone(), root.clone());
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    answer(&root, request);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().map_err(|_| anyhow!("a server thread failed"))?;
+    }
+    Ok(())
+}
+
+fn answer(root: &Path, request: Request) {
+    let (method, url) = (request.method().clone(), request.url().to_string());
+    let range = request.headers().iter().find(|h| h.field.equiv("Range")).map(|h| h.value.to_string());
+    let reply = match method {
+        Method::Get | Method::Head => match site_file(root, &url) {
+            Ok(path) => file_reply(&path, range.as_deref()),
+            Err(refusal) => Err(refusal),
+        },
+        _ => Err(Refusal::new(405, "only GET and HEAD")),
+    };
+    let result = match reply {
+        Ok((response, status)) => {
+            info!("{method} {url} {status}");
+            request.respond(response)
+        }
+        Err(refusal) => {
+            warn!("{method} {url} {}: {}", refusal.status, refusal.why);
+            let body = format!("{} {}\n", refusal.status, refusal.why);
+            request.respond(Response::from_string(body).with_status_code(refusal.status))
+        }
+    };
+    if let Err(e) = result {
+        // The browser went away mid-answer (a cancelled fetch): nothing to do but note it.
+        info!("{url}: connection closed early: {e}");
+    }
+}
+
+/// Why a request gets no file.
+#[derive(Debug, PartialEq)]
+struct Refusal {
+    status: u16,
+    why: String,
+}
+
+impl Refusal {
+    fn new(status: u16, why: impl Into<String>) -> Refusal {
+        Refusal { status, why: why.into() }
+    }
+}
+
+/// The file a URL names inside the site, or why there is none. Anything that would leave the
+/// folder (`..`, encoded or not, or a link pointing out) is refused.
+fn site_file(root: &Path, url: &str) -> Result<PathBuf, Refusal> {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| Refusal::new(400, "the path is not UTF-8"))?;
+    let mut file = root.to_path_buf();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return Err(Refusal::new(403, "paths may not climb out of the site")),
+            s if s.contains(['\\', '\0', ':']) => return Err(Refusal::new(400, "bad character in the path")),
+            s => file.push(s),
+        }
+    }
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    let real = file.canonicalize().map_err(|_| Refusal::new(404, "no such file"))?;
+    if !real.starts_with(root) {
+        return Err(Refusal::new(403, "links out of the site are not followed"));
+    }
+    if !real.is_file() {
+        return Err(Refusal::new(404, "not a file"));
+    }
+    Ok(real)
+}
+
+/// The whole file, or the byte range asked for; with the status for the log.
+fn file_reply(path: &Path, range: Option<&str>) -> Result<(Response<Box<dyn Read + Send>>, String), Refusal> {
+    let mut file = File::open(path).map_err(|e| Refusal::new(403, format!("cannot read it: {e}")))?;
+    let size = file.metadata().map_err(|e| Refusal::new(500, e.to_string()))?.len();
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let mut headers = vec![
+        header("Content-Type", mime.as_ref()),
+        header("Accept-Ranges", "bytes"),
+        // A preview: a rebuilt site shows at the next reload.
+        header("Cache-Control", "no-cache"),
+    ];
+    let (status, start, length) = match range.map(|r| byte_range(r, size)) {
+        None | Some(RangeAnswer::Ignore) => (200, 0, size),
+        Some(RangeAnswer::Part(first, last)) => {
+            headers.push(header("Content-Range", &format!("bytes {first}-{last}/{size}")));
+            (206, first, last - first + 1)
+        }
+        Some(RangeAnswer::Unsatisfiable) => {
+            return Err(Refusal::new(416, format!("the range is outside the file's {size} bytes")));
+        }
+    };
+    file.seek(SeekFrom::Start(start)).map_err(|e| Refusal::new(500, e.to_string()))?;
+    let body: Box<dyn Read + Send> = Box::new(file.take(length));
+    let response = Response::new(StatusCode(status), headers, body, Some(length as usize), None);
+    Ok((response, format!("{status} {length} bytes {mime}")))
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name, value).expect("header names and values here are ASCII")
+}
+
+#[derive(Debug, PartialEq)]
+enum RangeAnswer {
+    /// Send the whole file (no usable range, or several: allowed by RFC 9110).
+    Ignore,
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+fn byte_range(value: &str, size: u64) -> RangeAnswer {
+    use http_range_header::RangeUnsatisfiableError;
+    match http_range_header::parse_range_header(value).and_then(|r| r.validate(size)) {
+        Ok(ranges) if ranges.len() == 1 => RangeAnswer::Part(*ranges[0].start(), *ranges[0].end()),
+        Err(RangeUnsatisfiableError::Unsatisfiable) => RangeAnswer::Unsatisfiable,
+        _ => RangeAnswer::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_map_inside_the_site_only() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("bundle")).unwrap();
+        std::fs::write(root.join("index.html"), "page").unwrap();
+        std::fs::write(root.join("bundle/manifest.json"), "{}").unwrap();
+        assert_eq!(site_file(&root, "/").unwrap(), root.join("index.html"));
+        assert_eq!(site_file(&root, "/?bundle=x").unwrap(), root.join("index.html"));
+        assert_eq!(site_file(&root, "/bundle/manifest.json").unwrap(), root.join("bundle/manifest.json"));
+        assert_eq!(site_file(&root, "/bundle/%6Danifest.json").unwrap(), root.join("bundle/manifest.json"));
+        for climbing in ["/../x", "/bundle/../../x", "/%2e%2e/x", "/bundle/%2E%2E/%2e%2e/x"] {
+            assert_eq!(site_file(&root, climbing).unwrap_err().status, 403, "{climbing}");
+        }
+        assert_eq!(site_file(&root, "/bundle/..%5c..%5cx").unwrap_err().status, 400);
+        assert_eq!(site_file(&root, "/missing.png").unwrap_err().status, 404);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_site_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "no").unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("link.txt")).unwrap();
+        assert_eq!(site_file(&root, "/link.txt").unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(byte_range("bytes=0-9", 100), RangeAnswer::Part(0, 9));
+        assert_eq!(byte_range("bytes=90-", 100), RangeAnswer::Part(90, 99));
+        assert_eq!(byte_range("bytes=-10", 100), RangeAnswer::Part(90, 99));
+        assert_eq!(byte_range("bytes=50-500", 100), RangeAnswer::Part(50, 99));
+        assert_eq!(byte_range("bytes=100-", 100), RangeAnswer::Unsatisfiable);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), RangeAnswer::Ignore);
+        assert_eq!(byte_range("lines=1-2", 100), RangeAnswer::Ignore);
+    }
+}

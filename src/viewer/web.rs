@@ -1,0 +1,114 @@
+//! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID`. It is read
+//! at start and kept up to date, so a link (or a reload after a lost WebGL context) shows the
+//! same thing. The page's root element also carries the viewer's state (`data-pixfly-state`,
+//! `data-pixfly-atlases`) for scripts and tests, and a failure is shown as text on the page.
+
+use super::loading::{Collection, LoadFailure, atlases_loaded};
+use super::rendering::LayoutTransition;
+use super::{Selection, ViewOptions, ViewerState};
+use bevy::prelude::*;
+use web_sys::UrlSearchParams;
+
+/// Where the page keeps its bundle unless the URL names another.
+const DEFAULT_BUNDLE: &str = "bundle";
+
+/// The viewer's options from the page's URL.
+pub fn options_from_page() -> ViewOptions {
+    let params = page_params();
+    let get = |name: &str| params.as_ref().and_then(|p| p.get(name)).filter(|v| !v.is_empty());
+    ViewOptions {
+        bundle: get("bundle").unwrap_or_else(|| DEFAULT_BUNDLE.to_string()),
+        window_size: (1280, 800),
+        layout: get("layout"),
+        image: get("image").and_then(|id| id.parse().ok()),
+        poster: None,
+    }
+}
+
+fn page_params() -> Option<UrlSearchParams> {
+    let search = web_sys::window()?.location().search().ok()?;
+    UrlSearchParams::new_with_str(&search).ok()
+}
+
+pub struct PagePlugin;
+
+impl Plugin for PagePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, write_view_to_url.run_if(in_state(ViewerState::Exploring)))
+            .add_systems(Update, (write_state_to_page, write_atlases_to_page).chain())
+            .add_systems(OnEnter(ViewerState::Failed), show_failure_on_page);
+    }
+}
+
+/// Replace (not push: the back button should leave the page) the URL's layout and image.
+fn write_view_to_url(
+    collection: Res<Collection>,
+    transition: Res<LayoutTransition>,
+    selection: Res<Selection>,
+    mut written: Local<Option<(usize, Option<u32>)>>,
+) {
+    let view = (transition.layout, selection.selected);
+    if *written == Some(view) {
+        return;
+    }
+    *written = Some(view);
+    let (Some(window), Some(params)) = (web_sys::window(), page_params()) else { return };
+    params.set("layout", &collection.bundle.manifest.layouts[view.0].name);
+    match view.1 {
+        Some(image) => params.set("image", &image.to_string()),
+        None => params.delete("image"),
+    }
+    let url = format!("?{}", String::from(params.to_string()));
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+fn root_element() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
+fn write_state_to_page(state: Res<State<ViewerState>>) {
+    if state.is_changed()
+        && let Some(root) = root_element()
+    {
+        let name = match state.get() {
+            ViewerState::Loading => "loading",
+            ViewerState::Exploring => "exploring",
+            ViewerState::Failed => "failed",
+        };
+        let _ = root.set_attribute("data-pixfly-state", name);
+    }
+}
+
+/// `loaded/total`, once per change.
+fn write_atlases_to_page(
+    collection: Option<Res<Collection>>,
+    assets: Res<AssetServer>,
+    mut written: Local<Option<usize>>,
+) {
+    let Some(collection) = collection else { return };
+    let Ok(loaded) = atlases_loaded(&collection, &assets) else { return };
+    if *written != Some(loaded)
+        && let Some(root) = root_element()
+    {
+        *written = Some(loaded);
+        let _ = root.set_attribute("data-pixfly-atlases", &format!("{loaded}/{}", collection.atlases.len()));
+    }
+}
+
+/// The page's status box, which the viewer covered, says what went wrong (selectable text).
+fn show_failure_on_page(failure: Option<Res<LoadFailure>>) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let message = failure.map_or_else(|| "unknown error".to_string(), |f| f.0.clone());
+    if let (Some(status), Some(text)) =
+        (document.get_element_by_id("status"), document.get_element_by_id("message"))
+    {
+        text.set_text_content(Some(&format!("This collection cannot be shown: {message}")));
+        let _ = text.set_attribute("class", "error");
+        let _ = status.remove_attribute("hidden");
+    }
+    if let Some(progress) = document.get_element_by_id("progress") {
+        let _ = progress.set_attribute("hidden", "");
+    }
+}

@@ -1,0 +1,268 @@
+//! The web build end to end: `pixfly export-web`, `pixfly serve`, and the wasm viewer in a real
+//! browser (Debian's Chromium driven by playwright-core, WebGL2 on SwiftShader).
+
+mod common;
+
+use common::*;
+use image::RgbImage;
+use pixfly_core::bundle::Bundle;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// `pixfly serve` on a free port, stopped when dropped.
+struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    url: String,
+}
+
+impl Server {
+    fn start(site: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pixfly"))
+            .args(["serve".as_ref(), site.as_os_str(), "--port".as_ref(), "0".as_ref()])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        // "serving SITE at http://127.0.0.1:PORT/ (Ctrl-C stops)"
+        let url = line.split(" at ").nth(1).and_then(|s| s.split('/').nth(2)).map(|a| format!("http://{a}"));
+        Server { url: url.unwrap_or_else(|| panic!("unexpected first line: {line:?}")), child }
+    }
+
+    /// Stop the server and return its log.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        let mut log = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+        log
+    }
+
+    /// One raw HTTP request (paths exactly as written, `..` included): status, head, body.
+    fn request(&self, method: &str, path: &str, headers: &str) -> (u16, String, Vec<u8>) {
+        let mut stream = TcpStream::connect(self.url.trim_start_matches("http://")).unwrap();
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete answer");
+        let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+        let status = head[9..12].parse().unwrap();
+        (status, head, answer[split + 4..].to_vec())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_answers_like_a_static_host_and_nothing_outside_the_site() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("secret.txt"), "outside the site").unwrap();
+    let site = root.path().join("site");
+    std::fs::create_dir_all(site.join("bundle")).unwrap();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>pixfly</title>").unwrap();
+    let wasm: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    std::fs::write(site.join("pixfly_bg.wasm"), &wasm).unwrap();
+    std::fs::write(site.join("bundle/manifest.json"), "{}").unwrap();
+    let server = Server::start(&site);
+
+    let (status, head, body) = server.request("GET", "/?bundle=bundle", "");
+    assert_eq!((status, body.as_slice()), (200, b"<!doctype html><title>pixfly</title>".as_slice()));
+    assert!(head.contains("content-type: text/html"), "{head}");
+
+    let (status, head, body) = server.request("GET", "/pixfly_bg.wasm", "");
+    assert_eq!((status, body), (200, wasm.clone()));
+    assert!(head.contains("content-type: application/wasm"), "{head}");
+    assert!(head.contains("accept-ranges: bytes"), "{head}");
+    let (status, head, _) = server.request("GET", "/bundle/manifest.json", "");
+    assert!(status == 200 && head.contains("content-type: application/json"), "{head}");
+
+    // Range requests: a part, the tail, and one past the end.
+    let (status, head, body) = server.request("GET", "/pixfly_bg.wasm", "Range: bytes=100-199\r\n");
+    assert_eq!((status, body.as_slice()), (206, &wasm[100..200]));
+    assert!(head.contains("content-range: bytes 100-199/1000"), "{head}");
+    let (status, _, body) = server.request("GET", "/pixfly_bg.wasm", "Range: bytes=-10\r\n");
+    assert_eq!((status, body.as_slice()), (206, &wasm[990..]));
+    let (status, _, _) = server.request("GET", "/pixfly_bg.wasm", "Range: bytes=1000-\r\n");
+    assert_eq!(status, 416);
+    let (status, head, body) = server.request("HEAD", "/pixfly_bg.wasm", "");
+    assert!(status == 200 && body.is_empty() && head.contains("content-length: 1000"), "{head}");
+
+    // Nothing outside the folder, however the path is spelt.
+    for path in [
+        "/../secret.txt",
+        "/bundle/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/bundle/%2E%2E/%2e%2e/secret.txt",
+    ] {
+        let (status, _, body) = server.request("GET", path, "");
+        assert_eq!(status, 403, "{path}");
+        assert!(!String::from_utf8_lossy(&body).contains("outside the site"), "{path}");
+    }
+    assert_eq!(server.request("GET", "/missing.png", "").0, 404);
+    assert_eq!(server.request("POST", "/index.html", "Content-Length: 0\r\n").0, 405);
+
+    let log = server.stop();
+    assert!(log.contains("GET /pixfly_bg.wasm 206 100 bytes application/wasm"), "{log}");
+    assert!(log.contains("GET /../secret.txt 403"), "{log}");
+}
+
+#[test]
+fn serve_refuses_a_missing_folder_clearly() {
+    let output = pixfly(&["serve".as_ref(), "/no/such/site".as_ref(), "--port".as_ref(), "0".as_ref()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("/no/such/site"), "{stderr}");
+}
+
+#[test]
+fn export_web_writes_the_viewer_and_the_bundle_without_its_cache() {
+    let root = tempfile::tempdir().unwrap();
+    let bundle = two_tone_bundle(root.path());
+    let viewer = root.path().join("viewer");
+    std::fs::create_dir_all(&viewer).unwrap();
+    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm"] {
+        std::fs::write(viewer.join(name), name).unwrap();
+    }
+    let site = root.path().join("site");
+    let export = |bundle: &Path, viewer: &Path| {
+        let args = ["export-web".as_ref(), bundle.as_os_str(), "-o".as_ref(), site.as_os_str()];
+        let output = pixfly(&[&args[..], &["--viewer".as_ref(), viewer.as_os_str()]].concat());
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+
+    let (ok, stderr) = export(&bundle, &viewer);
+    assert!(ok, "{stderr}");
+    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm"] {
+        assert_eq!(std::fs::read_to_string(site.join(name)).unwrap(), name);
+    }
+    let copied = Bundle::open(&site.join("bundle")).expect("the site's bundle is a whole bundle");
+    assert_eq!(copied.manifest, Bundle::open(&bundle).unwrap().manifest);
+    assert!(
+        bundle.join("cache").exists() && !site.join("bundle/cache").exists(),
+        "the build cache was copied"
+    );
+    let info = pixfly(&["info".as_ref(), site.join("bundle").as_os_str()]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+
+    // What is wrong, and with which file.
+    let (ok, stderr) = export(root.path(), &viewer);
+    assert!(!ok && stderr.contains("manifest.json"), "{stderr}");
+    let (ok, stderr) = export(&bundle, &root.path().join("nowhere"));
+    assert!(!ok && stderr.contains("scripts/build-web.sh"), "{stderr}");
+}
+
+/// One visit with Chromium (web/tests/browser.mjs): what the page said, and its screenshot.
+fn visit(url: &str, name: &str, click: Option<(f32, f32)>) -> (Value, RgbImage) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&png);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/tests/browser.mjs");
+    let mut command = Command::new("node");
+    command.arg(script).arg(url).arg(&png);
+    if let Some((x, y)) = click {
+        command.arg("--click").arg(format!("{x},{y}"));
+    }
+    let output = command.output().expect("node runs (Debian's nodejs)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "browser.mjs failed: {}", String::from_utf8_lossy(&output.stderr));
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(result["error"].is_null(), "{name}: {result}");
+    let picture = image::open(&png).unwrap().into_rgb8();
+    (result, picture)
+}
+
+/// Pixels within ±12 of a colour: how many, and their centre.
+fn find_colour(picture: &RgbImage, colour: [u8; 3], x_range: std::ops::Range<u32>) -> (usize, f32, f32) {
+    let (mut n, mut sx, mut sy) = (0usize, 0.0f32, 0.0f32);
+    for (x, y, p) in picture.enumerate_pixels() {
+        if x_range.contains(&x)
+            && p.0.iter().zip(colour).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12)
+        {
+            n += 1;
+            sx += x as f32;
+            sy += y as f32;
+        }
+    }
+    (n, sx / n.max(1) as f32, sy / n.max(1) as f32)
+}
+
+fn built_viewer() -> PathBuf {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist");
+    assert!(
+        dist.join("pixfly_bg.wasm").exists()
+            && Path::new(env!("CARGO_MANIFEST_DIR")).join("web/node_modules").exists(),
+        "the web viewer is not built: run scripts/build-web.sh (scripts/test.sh does)"
+    );
+    dist
+}
+
+#[test]
+fn the_web_viewer_shows_the_collection_in_chromium() {
+    let viewer = built_viewer();
+    let root = tempfile::tempdir().unwrap();
+    let bundle_dir = two_tone_bundle(root.path());
+    let bundle = Bundle::open(&bundle_dir).unwrap();
+    let site = root.path().join("site");
+    let output = pixfly(&[
+        "export-web".as_ref(),
+        bundle_dir.as_os_str(),
+        "-o".as_ref(),
+        site.as_os_str(),
+        "--viewer".as_ref(),
+        viewer.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let server = Server::start(&site);
+
+    // The grid: every image's own colours on the canvas, rendered by WebGL2, with no errors.
+    let (result, picture) = visit(&format!("{}/?layout=grid", server.url), "grid", None);
+    assert_eq!(result["state"], "exploring", "{result}");
+    assert_eq!(result["atlases"], "1/1", "{result}");
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
+    assert_eq!(result["page_errors"], serde_json::json!([]), "{result}");
+    assert_eq!(result["status_visible"], false, "{result}");
+    let width = picture.width();
+    let seen = bundle
+        .manifest
+        .images
+        .iter()
+        .filter(|i| {
+            find_colour(&picture, atlas_pixel(&bundle_dir, &bundle, &i.filename, 0.5, 0.25), 0..width).0 >= 30
+        })
+        .count();
+    assert!(seen >= 24, "only {seen} of 25 images' colours are on the canvas");
+
+    // A click on a known image opens its details, and the page's URL now names it.
+    let target = record(&bundle, "img05.png");
+    let colour = atlas_pixel(&bundle_dir, &bundle, "img05.png", 0.5, 0.25);
+    let (n, x, y) = find_colour(&picture, colour, 0..width);
+    assert!(n >= 30, "img05.png is not on the canvas");
+    let (result, picture) = visit(&format!("{}/?layout=grid", server.url), "clicked", Some((x, y)));
+    assert!(result["url"].as_str().unwrap().contains(&format!("image={}", target.id)), "{result}");
+    let (in_panel, _, _) = find_colour(&picture, colour, width * 3 / 4..width);
+    assert!(in_panel > 2000, "the detail panel shows {in_panel} pixels of img05.png's colour");
+
+    // That URL, shared, opens the same image again.
+    let link = result["url"].as_str().unwrap().to_string();
+    let (result, picture) = visit(&link, "shared", None);
+    assert_eq!(result["url"], link.as_str(), "{result}");
+    assert!(find_colour(&picture, colour, width * 3 / 4..width).0 > 2000, "the shared link lost the detail");
+
+    // A bundle URL that leads nowhere: said in words on the page.
+    let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", None);
+    assert_eq!(result["state"], "failed", "{result}");
+    assert_eq!(result["status_visible"], true, "{result}");
+    let text = result["status_text"].as_str().unwrap();
+    assert!(text.contains("cannot be shown") && text.contains("no-such-bundle"), "{text}");
+}

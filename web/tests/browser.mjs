@@ -1,0 +1,86 @@
+// Open a pixfly page in Debian's Chromium (playwright-core, no browser download), wait until the
+// viewer has shown the collection (or failed), optionally click, and take a screenshot.
+// Prints what happened as JSON on stdout; tests/web.rs judges it.
+//
+//   node web/tests/browser.mjs URL OUT.png [--click X,Y] [--size WxH] [--frames N]
+//
+// --frames N also times N frames once everything is shown (the web benchmark).
+import { chromium } from "playwright-core";
+
+const [url, out, ...rest] = process.argv.slice(2);
+const option = (name) => {
+  const i = rest.indexOf(name);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
+const [width, height] = (option("--size") || "1024x640").split("x").map(Number);
+const click = option("--click")?.split(",").map(Number);
+const timedFrames = Number(option("--frames") || 0);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  // WebGL2 without a GPU: ANGLE on SwiftShader.
+  args: [
+    "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--no-sandbox", "--disable-gpu-sandbox", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+const result = { console_errors: [], page_errors: [] };
+try {
+  const page = await browser.newPage({ viewport: { width, height } });
+  // Bevy logs its errors through console.log, styled: "%cERROR%c …".
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.text().startsWith("%cERROR")) result.console_errors.push(m.text());
+  });
+  page.on("pageerror", (e) => result.page_errors.push(String(e)));
+  const started = Date.now();
+  await page.goto(url);
+  // Shown: exploring with every atlas in; or failed.
+  await page.waitForFunction(() => {
+    const root = document.documentElement;
+    const state = root.dataset.pixflyState;
+    const [loaded, total] = (root.dataset.pixflyAtlases || "0/1").split("/").map(Number);
+    return state === "failed" || (state === "exploring" && loaded === total);
+  }, null, { timeout: 120000, polling: 50 });
+  result.ready_ms = Date.now() - started;
+  // Let the frames with the last atlases reach the screen.
+  const frames = (n) => page.evaluate((n) => new Promise((done) => {
+    const step = () => (n-- > 0 ? requestAnimationFrame(step) : done());
+    step();
+  }), n);
+  await frames(5);
+  if (timedFrames) {
+    result.frame_ms = await page.evaluate((n) => new Promise((done) => {
+      const times = [];
+      const step = (t) => {
+        times.push(t);
+        if (times.length > n) done(times.slice(1).map((t, i) => t - times[i]));
+        else requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    }), timedFrames);
+  }
+  if (click) {
+    await page.mouse.click(click[0], click[1]);
+    // The click selects; let the detail panel open and the thumbnail arrive.
+    await frames(5);
+    await page.waitForTimeout(1500);
+    await frames(5);
+  }
+  result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
+  result.atlases = await page.evaluate(() => document.documentElement.dataset.pixflyAtlases || null);
+  result.status_visible = await page.isVisible("#status");
+  result.status_text = await page.textContent("#message");
+  result.url = page.url();
+  result.renderer = await page.evaluate(() => {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+    return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : null;
+  });
+  await page.screenshot({ path: out });
+} catch (error) {
+  result.error = String(error);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
