@@ -156,8 +156,16 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     // Drawn 1.3× larger with a frame 4% of its size wide: its edge lies 1.27–1.3 half-sides out.
     let edge = shot.picture.get_pixel(x as u32, (y - half * 1.28) as u32).0;
     assert_close(edge, [255, 199, 51], 24, "frame of the selected image");
-    // With the panels shown, the click opens the detail panel on the right with the image's
-    // thumbnail: its upper colour fills a good part of the panel.
+    // With the panels shown, the view moves right of the collection panel (no image under
+    // it), and the click opens the detail panel on the right with the image's thumbnail: its
+    // upper colour fills a good part of the panel.
+    let shot = screenshot(&dir, "panels", &["--layout", "grid", "--panels"]);
+    let beside = drawn(&shot.report, &shot.picture);
+    assert_eq!(beside.len(), 25, "images outside the picture with the panels shown");
+    let hidden: Vec<_> = beside.iter().filter(|i| i.1 - i.3 < 270.0).collect();
+    assert!(hidden.is_empty(), "images under the collection panel: {hidden:?}");
+    let &(_, x, y, _) = beside.iter().find(|i| i.0 == id).unwrap();
+    let click = format!("{x},{y}");
     let shot = screenshot(&dir, "detail", &["--layout", "grid", "--click", &click, "--panels"]);
     assert_eq!(shot.report["selected"].as_u64(), Some(id as u64));
     let name = &bundle.manifest.images[id].filename;

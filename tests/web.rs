@@ -162,17 +162,14 @@ fn export_web_writes_the_viewer_and_the_bundle_without_its_cache() {
 }
 
 /// One visit with Chromium (web/tests/browser.mjs): what the page said, and its screenshot.
-fn visit(url: &str, name: &str, click: Option<(f32, f32)>) -> (Value, RgbImage) {
+fn visit(url: &str, name: &str, args: &[&str]) -> (Value, RgbImage) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web");
     std::fs::create_dir_all(&dir).unwrap();
     let png = dir.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&png);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/tests/browser.mjs");
     let mut command = Command::new("node");
-    command.arg(script).arg(url).arg(&png);
-    if let Some((x, y)) = click {
-        command.arg("--click").arg(format!("{x},{y}"));
-    }
+    command.arg(script).arg(url).arg(&png).args(args);
     let output = command.output().expect("node runs (Debian's nodejs)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "browser.mjs failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -226,41 +223,76 @@ fn the_web_viewer_shows_the_collection_in_chromium() {
     let server = Server::start(&site);
 
     // The grid: every image's own colours on the canvas, rendered by WebGL2, with no errors.
-    let (result, picture) = visit(&format!("{}/?layout=grid", server.url), "grid", None);
+    let (result, grid) = visit(&format!("{}/?layout=grid", server.url), "grid", &[]);
     assert_eq!(result["state"], "exploring", "{result}");
     assert_eq!(result["atlases"], "1/1", "{result}");
     assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
     assert_eq!(result["page_errors"], serde_json::json!([]), "{result}");
     assert_eq!(result["status_visible"], false, "{result}");
-    let width = picture.width();
+    let width = grid.width();
     let seen = bundle
         .manifest
         .images
         .iter()
         .filter(|i| {
-            find_colour(&picture, atlas_pixel(&bundle_dir, &bundle, &i.filename, 0.5, 0.25), 0..width).0 >= 30
+            find_colour(&grid, atlas_pixel(&bundle_dir, &bundle, &i.filename, 0.5, 0.25), 0..width).0 >= 30
         })
         .count();
     assert!(seen >= 24, "only {seen} of 25 images' colours are on the canvas");
 
-    // A click on a known image opens its details, and the page's URL now names it.
-    let target = record(&bundle, "img05.png");
-    let colour = atlas_pixel(&bundle_dir, &bundle, "img05.png", 0.5, 0.25);
-    let (n, x, y) = find_colour(&picture, colour, 0..width);
-    assert!(n >= 30, "img05.png is not on the canvas");
-    let (result, picture) = visit(&format!("{}/?layout=grid", server.url), "clicked", Some((x, y)));
+    // A click on a known image opens its details, and the page's URL now names it. The two
+    // images whose colours differ most from all others' are the ones to look for.
+    let colours: Vec<_> =
+        (0..24).map(|i| atlas_pixel(&bundle_dir, &bundle, &format!("img{i:02}.png"), 0.5, 0.25)).collect();
+    let distinctness = |i: usize| {
+        let apart = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).map(|(&p, q)| p.abs_diff(q)).max().unwrap();
+        (0..24).filter(|&j| j != i).map(|j| apart(colours[i], colours[j])).min().unwrap()
+    };
+    // Grey is too near the page's own greys.
+    let mut order: Vec<usize> = (0..24)
+        .filter(|&i| colours[i].iter().max().unwrap() - colours[i].iter().min().unwrap() > 40)
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(distinctness(i)));
+    let (first, second) = (format!("img{:02}.png", order[0]), format!("img{:02}.png", order[1]));
+    let target = record(&bundle, &first);
+    let colour = colours[order[0]];
+    let (n, x, y) = find_colour(&grid, colour, 0..width);
+    assert!(n >= 1000, "{first} is not on the canvas");
+    eprintln!("clicking {first} ({colour:?}) at {x:.0},{y:.0}");
+    let point = format!("{x},{y}");
+    let (result, picture) = visit(&format!("{}/?layout=grid", server.url), "clicked", &["--click", &point]);
     assert!(result["url"].as_str().unwrap().contains(&format!("image={}", target.id)), "{result}");
     let (in_panel, _, _) = find_colour(&picture, colour, width * 3 / 4..width);
-    assert!(in_panel > 2000, "the detail panel shows {in_panel} pixels of img05.png's colour");
+    assert!(in_panel > 2000, "the detail panel shows {in_panel} pixels of {first}'s colour");
 
-    // That URL, shared, opens the same image again.
+    // That URL, shared, opens the same image again; and after the WebGL context is lost (a
+    // driver reset), the page comes back to it.
     let link = result["url"].as_str().unwrap().to_string();
-    let (result, picture) = visit(&link, "shared", None);
+    let (result, picture) = visit(&link, "shared", &["--lose-context"]);
+    assert_eq!(result["reloaded"], true, "{result}");
     assert_eq!(result["url"], link.as_str(), "{result}");
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
     assert!(find_colour(&picture, colour, width * 3 / 4..width).0 > 2000, "the shared link lost the detail");
 
+    // On a touch screen a tap selects.
+    let other = record(&bundle, &second);
+    let (n, x, y) = find_colour(&grid, colours[order[1]], 0..width);
+    assert!(n >= 1000, "{second} is not on the canvas");
+    let (result, _) =
+        visit(&format!("{}/?layout=grid", server.url), "tapped", &["--tap", &format!("{x},{y}")]);
+    assert!(result["url"].as_str().unwrap().contains(&format!("image={}", other.id)), "{result}");
+
+    // The canvas follows the window: made taller, images are drawn in the new part too.
+    let (result, picture) =
+        visit(&format!("{}/?layout=grid", server.url), "resized", &["--resize", "1024x900"]);
+    assert_eq!(result["canvas"], serde_json::json!([1024, 900]), "{result}");
+    let lower = image::imageops::crop_imm(&picture, 300, 660, 724, 240).to_image();
+    let colourful =
+        lower.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
+    assert!(colourful > 5000, "only {colourful} coloured pixels below the old bottom edge");
+
     // A bundle URL that leads nowhere: said in words on the page.
-    let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", None);
+    let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", &[]);
     assert_eq!(result["state"], "failed", "{result}");
     assert_eq!(result["status_visible"], true, "{result}");
     let text = result["status_text"].as_str().unwrap();

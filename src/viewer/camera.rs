@@ -71,9 +71,10 @@ fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
     (min, max)
 }
 
-/// Where to look from to see `points` whole, images of `image_size` included: focus,
-/// distance, yaw, pitch.
-fn framing(points: &[Vec3], image_size: f32, flat: bool, aspect: f32) -> (Vec3, f32, f32, f32) {
+/// Where to look from to see `points` whole, images of `image_size` included, in a window of
+/// `size` logical pixels whose left `covered` pixels are under a panel: focus, distance, yaw,
+/// pitch.
+fn framing(points: &[Vec3], image_size: f32, flat: bool, size: Vec2, covered: f32) -> (Vec3, f32, f32, f32) {
     if points.is_empty() {
         return (Vec3::ZERO, 10.0, 0.0, 0.0);
     }
@@ -81,17 +82,22 @@ fn framing(points: &[Vec3], image_size: f32, flat: bool, aspect: f32) -> (Vec3, 
     let centre = (min + max) / 2.0;
     let half = (max - min) / 2.0 + image_size * 0.6;
     let tan = (FOV / 2.0).tan();
-    if flat {
+    // The panel may not leave less than half the window.
+    let covered = covered.min(size.x / 2.0);
+    let aspect = (size.x - covered) / size.y.max(1.0);
+    let (distance, yaw, pitch) = if flat {
         // Straight down onto the plane, fitting both width and height, with a margin.
-        let distance = (half.y / tan).max(half.x / (tan * aspect)) * 1.04;
-        (centre, distance, 0.0, 0.0)
+        ((half.y / tan).max(half.x / (tan * aspect)) * 1.04, 0.0f32, 0.0)
     } else {
         // From a little above and to the side, far enough for a sphere around the core: clouds
         // of images are round rather than boxy, so the box's corners may fall outside.
         let radius = half.max_element() * 1.05;
-        let distance = radius / (tan * aspect.min(1.0)).atan().sin();
-        (centre, distance, 0.45, 0.3)
-    }
+        (radius / (tan * aspect.min(1.0)).atan().sin(), 0.45, 0.3)
+    };
+    // Centre the collection in the uncovered part: look at a point half a panel to its left.
+    let world_per_pixel = 2.0 * distance * tan / size.y.max(1.0);
+    let right = Vec3::new(yaw.cos(), 0.0, -yaw.sin());
+    (centre - right * (covered / 2.0 * world_per_pixel), distance, yaw, pitch)
 }
 
 fn layout_framing(
@@ -101,8 +107,8 @@ fn layout_framing(
     window: &Window,
 ) -> (Vec3, f32, f32, f32) {
     let flat = collection.bundle.manifest.layouts[layout].dims == 2;
-    let aspect = window.width() / window.height().max(1.0);
-    framing(&collection.places[layout], settings.image_size, flat, aspect)
+    let size = Vec2::new(window.width(), window.height());
+    framing(&collection.places[layout], settings.image_size, flat, size, settings.covered_left())
 }
 
 /// Controls that suit the layout: a flat layout drags like a map (left button or one finger
@@ -225,10 +231,22 @@ mod tests {
     #[test]
     fn a_flat_layout_is_seen_whole_from_straight_above() {
         let points = [Vec3::new(-50.0, -20.0, 0.0), Vec3::new(50.0, 20.0, 0.0)];
-        let (focus, distance, yaw, pitch) = framing(&points, 2.0, true, 16.0 / 9.0);
+        let (focus, distance, yaw, pitch) = framing(&points, 2.0, true, Vec2::new(1600.0, 900.0), 0.0);
         assert_eq!((focus, yaw, pitch), (Vec3::ZERO, 0.0, 0.0));
         let visible_half_width = distance * (FOV / 2.0).tan() * 16.0 / 9.0;
         // The outer images' halves (1 unit) are in view too, with a small margin.
         assert!((51.0..56.0).contains(&visible_half_width), "{visible_half_width}");
+    }
+
+    #[test]
+    fn a_panel_on_the_left_moves_the_view_beside_it() {
+        let points = [Vec3::new(-50.0, -20.0, 0.0), Vec3::new(50.0, 20.0, 0.0)];
+        let (width, height, panel) = (1600.0, 900.0, 400.0);
+        let (focus, distance, _, _) = framing(&points, 2.0, true, Vec2::new(width, height), panel);
+        // Where the collection's left and right edges (±51) land on screen, in pixels.
+        let pixels_per_unit = height / (2.0 * distance * (FOV / 2.0).tan());
+        let screen_x = |x: f32| width / 2.0 + (x - focus.x) * pixels_per_unit;
+        assert!((panel..panel + 40.0).contains(&screen_x(-51.0)), "left edge at {}", screen_x(-51.0));
+        assert!((width - 40.0..width).contains(&screen_x(51.0)), "right edge at {}", screen_x(51.0));
     }
 }

@@ -41,6 +41,16 @@ pub struct ViewSettings {
     pub show_ui: bool,
 }
 
+impl ViewSettings {
+    /// Width of the collection panel on the left, in logical pixels, when it opens.
+    pub const LEFT_PANEL_WIDTH: f32 = 270.0;
+
+    /// How much of the window's left side the panels cover: views are framed beside it.
+    pub fn covered_left(&self) -> f32 {
+        if self.show_ui { Self::LEFT_PANEL_WIDTH } else { 0.0 }
+    }
+}
+
 impl Default for ViewSettings {
     fn default() -> Self {
         ViewSettings {

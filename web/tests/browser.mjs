@@ -2,9 +2,13 @@
 // viewer has shown the collection (or failed), optionally click, and take a screenshot.
 // Prints what happened as JSON on stdout; tests/web.rs judges it.
 //
-//   node web/tests/browser.mjs URL OUT.png [--click X,Y] [--size WxH] [--frames N]
+//   node web/tests/browser.mjs URL OUT.png [--click X,Y | --tap X,Y] [--lose-context]
+//                                          [--size WxH] [--resize WxH] [--frames N]
 //
-// --frames N also times N frames once everything is shown (the web benchmark).
+// --tap touches the screen instead of clicking; --lose-context makes WebGL lose its context
+// (as a driver reset does) and waits for the page to come back; --resize changes the window's
+// size once the collection is shown; --frames N times N frames once
+// everything is shown (the web benchmark).
 import { chromium } from "playwright-core";
 
 const [url, out, ...rest] = process.argv.slice(2);
@@ -14,6 +18,9 @@ const option = (name) => {
 };
 const [width, height] = (option("--size") || "1024x640").split("x").map(Number);
 const click = option("--click")?.split(",").map(Number);
+const tap = option("--tap")?.split(",").map(Number);
+const loseContext = rest.includes("--lose-context");
+const resize = option("--resize")?.split("x").map(Number);
 const timedFrames = Number(option("--frames") || 0);
 
 const browser = await chromium.launch({
@@ -27,7 +34,7 @@ const browser = await chromium.launch({
 });
 const result = { console_errors: [], page_errors: [] };
 try {
-  const page = await browser.newPage({ viewport: { width, height } });
+  const page = await browser.newPage({ viewport: { width, height }, hasTouch: Boolean(tap) });
   // Bevy logs its errors through console.log, styled: "%cERROR%c …".
   page.on("console", (m) => {
     if (m.type() === "error" || m.text().startsWith("%cERROR")) result.console_errors.push(m.text());
@@ -36,12 +43,13 @@ try {
   const started = Date.now();
   await page.goto(url);
   // Shown: exploring with every atlas in; or failed.
-  await page.waitForFunction(() => {
+  const shown = () => page.waitForFunction(() => {
     const root = document.documentElement;
     const state = root.dataset.pixflyState;
     const [loaded, total] = (root.dataset.pixflyAtlases || "0/1").split("/").map(Number);
     return state === "failed" || (state === "exploring" && loaded === total);
   }, null, { timeout: 120000, polling: 50 });
+  await shown();
   result.ready_ms = Date.now() - started;
   // Let the frames with the last atlases reach the screen.
   const frames = (n) => page.evaluate((n) => new Promise((done) => {
@@ -60,8 +68,23 @@ try {
       requestAnimationFrame(step);
     }), timedFrames);
   }
-  if (click) {
-    await page.mouse.click(click[0], click[1]);
+  if (loseContext) {
+    await Promise.all([
+      page.waitForEvent("load"),
+      page.evaluate(() => document.getElementById("pixfly").getContext("webgl2")
+        .getExtension("WEBGL_lose_context").loseContext()),
+    ]);
+    await shown();
+    await frames(5);
+    result.reloaded = true;
+  }
+  if (resize) {
+    await page.setViewportSize({ width: resize[0], height: resize[1] });
+    await frames(10);
+  }
+  if (click || tap) {
+    if (click) await page.mouse.click(click[0], click[1]);
+    else await page.touchscreen.tap(tap[0], tap[1]);
     // The click selects; let the detail panel open and the thumbnail arrive.
     await frames(5);
     await page.waitForTimeout(1500);
@@ -72,6 +95,10 @@ try {
   result.status_visible = await page.isVisible("#status");
   result.status_text = await page.textContent("#message");
   result.url = page.url();
+  result.canvas = await page.evaluate(() => {
+    const canvas = document.getElementById("pixfly");
+    return [canvas.width, canvas.height];
+  });
   result.renderer = await page.evaluate(() => {
     const gl = document.createElement("canvas").getContext("webgl2");
     const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
