@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use pixfly_core::bundle::Bundle;
 use serde_json::Value;
 use std::path::Path;
@@ -76,12 +76,9 @@ fn matching_images(dir: &Path, bundle: &Bundle, shot: &Shot) -> (usize, usize) {
     let mut matched = 0;
     for &(id, x, y, half) in &images {
         let name = &bundle.manifest.images[id].filename;
-        let close = |got: [u8; 3], want: [u8; 3]| {
-            got.iter().zip(want).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12)
-        };
         let at = |dy: f32| shot.picture.get_pixel(x as u32, (y + dy) as u32).0;
-        if close(at(-half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.25))
-            && close(at(half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.75))
+        if near(at(-half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.25), 12)
+            && near(at(half / 2.0), atlas_pixel(dir, bundle, name, 0.5, 0.75), 12)
         {
             matched += 1;
         }
@@ -171,8 +168,7 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     let name = &bundle.manifest.images[id].filename;
     let upper = atlas_pixel(&dir, &bundle, name, 0.5, 0.25);
     let panel = image::imageops::crop_imm(&shot.picture, 440, 0, 200, 480).to_image();
-    let near = |p: &Rgb<u8>| p.0.iter().zip(upper).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12);
-    let share = panel.pixels().filter(|p| near(p)).count() as f32 / (200.0 * 480.0);
+    let share = panel.pixels().filter(|p| near(p.0, upper, 12)).count() as f32 / (200.0 * 480.0);
     assert!(share > 0.05, "the detail panel shows {:.1}% of the thumbnail's colour", share * 100.0);
 
     // Opening with an image asked for (a shared link on the web) selects it and flies up to it.

@@ -183,9 +183,7 @@ fn visit(url: &str, name: &str, args: &[&str]) -> (Value, RgbImage) {
 fn find_colour(picture: &RgbImage, colour: [u8; 3], x_range: std::ops::Range<u32>) -> (usize, f32, f32) {
     let (mut n, mut sx, mut sy) = (0usize, 0.0f32, 0.0f32);
     for (x, y, p) in picture.enumerate_pixels() {
-        if x_range.contains(&x)
-            && p.0.iter().zip(colour).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= 12)
-        {
+        if x_range.contains(&x) && near(p.0, colour, 12) {
             n += 1;
             sx += x as f32;
             sy += y as f32;

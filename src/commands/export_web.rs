@@ -79,11 +79,14 @@ fn viewer_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     )
 }
 
+/// Copy through a temporary file beside the target, then rename: a stopped export never leaves
+/// a half-written file. Streams, so large files (embeddings) are not held in memory.
 fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let bytes = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
-    pixfly_core::bundle::write::write_atomic(to, &bytes)
-        .with_context(|| format!("cannot write {}", to.display()))
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::copy(from, &tmp)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
+    std::fs::rename(&tmp, to).with_context(|| format!("cannot write {}", to.display()))
 }

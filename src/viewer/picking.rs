@@ -166,13 +166,14 @@ fn click_image(
     if buttons.just_pressed(MouseButton::Left) {
         *pressed_at = cursor.filter(|_| !pointer_over_ui(&mut egui));
     }
-    let click = match (buttons.just_released(MouseButton::Left), pressed_at.take(), cursor) {
-        (true, Some(start), Some(end)) if start.distance(end) <= CLICK_SLOP => Some(end),
-        (false, start, _) => {
-            *pressed_at = start;
-            None
-        }
-        _ => None,
+    let click = if buttons.just_released(MouseButton::Left) {
+        pressed_at
+            .take()
+            .zip(cursor)
+            .filter(|(start, end)| start.distance(*end) <= CLICK_SLOP)
+            .map(|(_, end)| end)
+    } else {
+        None
     };
     // On a touch screen a tap is a click; a drag or a pinch only moves the camera.
     let tap = touches

@@ -280,132 +280,122 @@ fn panels(
     let manifest = &collection.bundle.manifest;
     let mut viewport_ui = window_ui(&ctx);
 
-    egui::Panel::left("collection").resizable(true).default_size(ViewSettings::LEFT_PANEL_WIDTH).show_inside(
-        &mut viewport_ui,
-        |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                ui.heading("pixfly");
-                ui.label(format!("{} images", manifest.image_count));
-                let total = collection.atlases.len();
-                match atlases_loaded(&collection, &assets) {
-                    Ok(loaded) if loaded < total => {
-                        ui.add(
-                            egui::ProgressBar::new(loaded as f32 / total as f32)
-                                .text(format!("loading images: {loaded} of {total} atlases")),
-                        );
-                    }
-                    Ok(_) => {}
-                    Err(message) => {
-                        ui.colored_label(Color32::from_rgb(255, 140, 120), message);
-                    }
-                }
-                ui.separator();
-
-                ui.label(RichText::new("Layout").strong());
-                for (i, layout) in manifest.layouts.iter().enumerate() {
-                    if ui.radio(transition.layout == i, format!("{}  ({})", layout.title, i + 1)).clicked() {
-                        show.write(ShowLayout(i));
-                    }
-                }
-                ui.separator();
-
-                ui.label(RichText::new("Search").strong());
-                let search = ui.add(
-                    egui::TextEdit::singleline(&mut filters.query).hint_text("filename, tag, category…"),
-                );
-                if !index.categories.is_empty() {
-                    let shown = filters.category.clone().unwrap_or_else(|| "all categories".into());
-                    egui::ComboBox::from_id_salt("category").selected_text(shown).show_ui(ui, |ui| {
-                        ui.selectable_value(&mut filters.category, None, "all categories");
-                        for c in &index.categories {
-                            ui.selectable_value(&mut filters.category, Some(c.clone()), c);
-                        }
-                    });
-                }
-                if let Some((first, last)) = index.years {
-                    ui.horizontal(|ui| {
-                        let mut on = filters.years.is_some();
-                        ui.checkbox(&mut on, "years");
-                        let (mut from, mut to) = filters.years.unwrap_or((first, last));
-                        ui.add_enabled(on, egui::DragValue::new(&mut from).range(first..=last));
-                        ui.label("to");
-                        ui.add_enabled(on, egui::DragValue::new(&mut to).range(from..=last));
-                        filters.years = on.then_some((from, to.max(from)));
-                    });
-                }
-                if let Some(keep) = &emphasis.0 {
-                    let found: Vec<usize> =
-                        keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect();
-                    ui.horizontal(|ui| {
-                        ui.label(format!("{} found", found.len()));
-                        let enter = search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                        if (ui.button("show them").clicked() || enter) && !found.is_empty() {
-                            fly.write(fly_to_group(&collection, &transition, &found, settings.image_size));
-                        }
-                        if ui.button("clear").clicked() {
-                            filters = Filters::default();
-                        }
-                    });
-                }
-
-                if !manifest.clusters.is_empty() {
-                    ui.separator();
-                    ui.label(RichText::new("Hotspots").strong());
-                    for cluster in &manifest.clusters {
-                        ui.horizontal(|ui| {
-                            let cover =
-                                thumbnails.get(cluster.representative, &collection, &assets, &mut egui);
-                            let clicked = match cover {
-                                Some(texture) => ui
-                                    .add(egui::Button::image(egui::load::SizedTexture::new(
-                                        texture,
-                                        [40.0, 40.0],
-                                    )))
-                                    .clicked(),
-                                None => ui.add_sized([40.0, 40.0], egui::Spinner::new()).clicked(),
-                            };
-                            let label = format!("{} ({})", cluster.name, cluster.members.len());
-                            if clicked || ui.link(label).clicked() {
-                                let members: Vec<usize> =
-                                    cluster.members.iter().map(|&m| m as usize).collect();
-                                fly.write(fly_to_group(
-                                    &collection,
-                                    &transition,
-                                    &members,
-                                    settings.image_size,
-                                ));
-                            }
-                        });
-                    }
-                }
-
-                ui.separator();
-                egui::CollapsingHeader::new("Settings").show(ui, |ui| {
+    let width = ViewSettings::LEFT_PANEL_WIDTH;
+    egui::Panel::left("collection").resizable(true).default_size(width).show_inside(&mut viewport_ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("pixfly");
+            ui.label(format!("{} images", manifest.image_count));
+            let total = collection.atlases.len();
+            match atlases_loaded(&collection, &assets) {
+                Ok(loaded) if loaded < total => {
                     ui.add(
-                        egui::Slider::new(&mut settings.image_size, 0.2..=8.0)
-                            .logarithmic(true)
-                            .text("image size"),
+                        egui::ProgressBar::new(loaded as f32 / total as f32)
+                            .text(format!("loading images: {loaded} of {total} atlases")),
                     );
-                    let mut rgb = settings.background.to_srgba().to_u8_array_no_alpha();
+                }
+                Ok(_) => {}
+                Err(message) => {
+                    ui.colored_label(Color32::from_rgb(255, 140, 120), message);
+                }
+            }
+            ui.separator();
+
+            ui.label(RichText::new("Layout").strong());
+            for (i, layout) in manifest.layouts.iter().enumerate() {
+                if ui.radio(transition.layout == i, format!("{}  ({})", layout.title, i + 1)).clicked() {
+                    show.write(ShowLayout(i));
+                }
+            }
+            ui.separator();
+
+            ui.label(RichText::new("Search").strong());
+            let search =
+                ui.add(egui::TextEdit::singleline(&mut filters.query).hint_text("filename, tag, category…"));
+            if !index.categories.is_empty() {
+                let shown = filters.category.clone().unwrap_or_else(|| "all categories".into());
+                egui::ComboBox::from_id_salt("category").selected_text(shown).show_ui(ui, |ui| {
+                    ui.selectable_value(&mut filters.category, None, "all categories");
+                    for c in &index.categories {
+                        ui.selectable_value(&mut filters.category, Some(c.clone()), c);
+                    }
+                });
+            }
+            if let Some((first, last)) = index.years {
+                ui.horizontal(|ui| {
+                    let mut on = filters.years.is_some();
+                    ui.checkbox(&mut on, "years");
+                    let (mut from, mut to) = filters.years.unwrap_or((first, last));
+                    ui.add_enabled(on, egui::DragValue::new(&mut from).range(first..=last));
+                    ui.label("to");
+                    ui.add_enabled(on, egui::DragValue::new(&mut to).range(from..=last));
+                    filters.years = on.then_some((from, to.max(from)));
+                });
+            }
+            if let Some(keep) = &emphasis.0 {
+                let found: Vec<usize> =
+                    keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect();
+                ui.horizontal(|ui| {
+                    ui.label(format!("{} found", found.len()));
+                    let enter = search.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if (ui.button("show them").clicked() || enter) && !found.is_empty() {
+                        fly.write(fly_to_group(&collection, &transition, &found, settings.image_size));
+                    }
+                    if ui.button("clear").clicked() {
+                        filters = Filters::default();
+                    }
+                });
+            }
+
+            if !manifest.clusters.is_empty() {
+                ui.separator();
+                ui.label(RichText::new("Hotspots").strong());
+                for cluster in &manifest.clusters {
                     ui.horizontal(|ui| {
-                        ui.label("background");
-                        if ui.color_edit_button_srgb(&mut rgb).changed() {
-                            settings.background = Color::srgb_u8(rgb[0], rgb[1], rgb[2]);
+                        let cover = thumbnails.get(cluster.representative, &collection, &assets, &mut egui);
+                        let clicked = match cover {
+                            Some(texture) => ui
+                                .add(egui::Button::image(egui::load::SizedTexture::new(
+                                    texture,
+                                    [40.0, 40.0],
+                                )))
+                                .clicked(),
+                            None => ui.add_sized([40.0, 40.0], egui::Spinner::new()).clicked(),
+                        };
+                        let label = format!("{} ({})", cluster.name, cluster.members.len());
+                        if clicked || ui.link(label).clicked() {
+                            let members: Vec<usize> = cluster.members.iter().map(|&m| m as usize).collect();
+                            fly.write(fly_to_group(&collection, &transition, &members, settings.image_size));
                         }
                     });
-                    ui.checkbox(&mut settings.show_fps, "frames per second");
-                });
+                }
+            }
+
+            ui.separator();
+            egui::CollapsingHeader::new("Settings").show(ui, |ui| {
+                ui.add(
+                    egui::Slider::new(&mut settings.image_size, 0.2..=8.0)
+                        .logarithmic(true)
+                        .text("image size"),
+                );
+                let mut rgb = settings.background.to_srgba().to_u8_array_no_alpha();
                 ui.horizontal(|ui| {
-                    if ui.button("whole collection").clicked() {
-                        frame.write(FrameAll);
-                    }
-                    if ui.button("help").clicked() {
-                        settings.show_help = !settings.show_help;
+                    ui.label("background");
+                    if ui.color_edit_button_srgb(&mut rgb).changed() {
+                        settings.background = Color::srgb_u8(rgb[0], rgb[1], rgb[2]);
                     }
                 });
+                ui.checkbox(&mut settings.show_fps, "frames per second");
             });
-        },
-    );
+            ui.horizontal(|ui| {
+                if ui.button("whole collection").clicked() {
+                    frame.write(FrameAll);
+                }
+                if ui.button("help").clicked() {
+                    settings.show_help = !settings.show_help;
+                }
+            });
+        });
+    });
 
     if let Some(image) = selection.selected {
         egui::Panel::right("detail").resizable(true).default_size(300.0).show_inside(

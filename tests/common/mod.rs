@@ -69,9 +69,13 @@ pub fn atlas_pixel(dir: &Path, bundle: &Bundle, filename: &str, fx: f32, fy: f32
     atlas.get_pixel(px, py).0
 }
 
+/// Whether every channel of `got` is within `tolerance` of `want`.
+pub fn near(got: [u8; 3], want: [u8; 3], tolerance: i32) -> bool {
+    got.iter().zip(want).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= tolerance)
+}
+
 pub fn assert_close(got: [u8; 3], want: [u8; 3], tolerance: i32, what: &str) {
-    let ok = got.iter().zip(want).all(|(&g, w)| (i32::from(g) - i32::from(w)).abs() <= tolerance);
-    assert!(ok, "{what}: got {got:?}, want {want:?} ± {tolerance}");
+    assert!(near(got, want, tolerance), "{what}: got {got:?}, want {want:?} ± {tolerance}");
 }
 
 pub fn save_png(path: &Path, image: &RgbImage) {
