@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import adjusted_rand_score
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
@@ -74,7 +75,17 @@ def run_pixfly(data_path, work, runs=2, init="spectral"):
         times = json.loads(result.stdout.strip().splitlines()[-1])
         if best is None or times["total"] < best["total"]:
             best = times
-    return best, np.load(work / "layout.npy")
+    return best, np.load(work / "layout.npy"), np.load(work / "hotspots.npy")
+
+
+def hotspot_quality(hotspots, labels):
+    """Share of points in a hotspot, the hotspots' purity (share of members with their hotspot's
+    most common label) and the adjusted Rand index against the labels on those points."""
+    inside = hotspots >= 0
+    if not inside.any():
+        return 0.0, 0.0, 0.0
+    majority = sum(np.bincount(labels[hotspots == h]).max() for h in np.unique(hotspots[inside]))
+    return float(inside.mean()), majority / inside.sum(), adjusted_rand_score(labels[inside], hotspots[inside])
 
 
 def quality(x, layout, labels, seed=0):
@@ -102,12 +113,18 @@ def main():
             work = Path(tmp)
             data_path = work / "data.npy"
             np.save(data_path, x)
-            ours, our_layout = run_pixfly(data_path, work, init=args.init)
+            ours, our_layout, hotspots = run_pixfly(data_path, work, init=args.init)
             theirs, their_layout = run_umap_learn(data_path, work)
         our_trust, our_acc = quality(x, our_layout, labels)
         their_trust, their_acc = quality(x, their_layout, labels)
         stages = ", ".join(f"{k} {v:.2f}" for k, v in ours.items() if k not in ("total", "init+sgd"))
         print(f"{name} {x.shape[0]}×{x.shape[1]}: pixfly {stages}", flush=True)
+        covered, purity, ari = hotspot_quality(hotspots, labels)
+        print(
+            f"{name}: {hotspots.max() + 1} hotspots hold {covered:.1%} of the points, purity {purity:.3f}, "
+            f"adjusted Rand index {ari:.3f} against the labels",
+            flush=True,
+        )
         rows.append((name, x.shape, ours["total"], theirs, our_trust, their_trust, our_acc, their_acc))
 
     print()

@@ -277,6 +277,18 @@ fn metadata_csv_is_joined_on_filename() {
         stdout.contains("unmatched, e.g. missing.png, sub/../b.png\n"),
         "unmatched rows are named: {stdout}"
     );
+    // The metadata gives layouts: two categories, two years, one place (no x/y: no custom one).
+    let names: Vec<&str> = bundle.manifest.layouts.iter().map(|l| l.name.as_str()).collect();
+    for name in ["category", "year", "map"] {
+        assert!(names.contains(&name), "no {name} layout in {names:?}");
+    }
+    assert!(!names.contains(&"custom"), "{names:?}");
+    let year = &bundle.positions[bundle.layout_index("year").unwrap()];
+    let id = |name: &str| bundle.manifest.images.iter().position(|i| i.filename == name).unwrap();
+    assert!(year[id("b.png")][0] < year[id("sub/a.png")][0], "1901 left of 1923");
+    let info = pixfly(&["info".as_ref(), out.as_os_str()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("Map (latitude, longitude)") && text.contains("By year"), "{text}");
 }
 
 #[test]

@@ -77,4 +77,50 @@ fn emoji_of_a_category_land_together_in_umap_2d() {
     assert!(accuracy > majority + 0.15, "accuracy {accuracy:.3} vs always-majority {majority:.3}");
     assert!(balanced > 4.0 / classes as f64, "mean per-category recall {balanced:.3}");
     assert!(balanced > grid_balanced + 0.2, "UMAP {balanced:.3} vs filename grid {grid_balanced:.3}");
+
+    // Snapping UMAP 2D onto a grid keeps most of its neighbourhoods.
+    let snapped = &bundle.positions[bundle.layout_index("similarity-grid").expect("a similarity grid")];
+    let (snapped_accuracy, snapped_balanced) = knn_vote(snapped, &labels, classes);
+    println!("similarity grid: {snapped_accuracy:.3} / {snapped_balanced:.3}");
+    assert!(snapped_balanced > 0.8 * balanced, "similarity grid {snapped_balanced:.3} vs UMAP {balanced:.3}");
+
+    // Hotspots: purer than the collection, named after what sets them apart (here the category).
+    let clusters = &bundle.manifest.clusters;
+    assert!((3..=20).contains(&clusters.len()), "{} hotspots", clusters.len());
+    let share = |members: &[u32], category: usize| {
+        members.iter().filter(|&&m| labels[m as usize] == category).count() as f64 / members.len() as f64
+    };
+    let mut in_clusters = 0;
+    let mut in_majority = 0;
+    for c in clusters {
+        let majority =
+            (0..classes).max_by(|&a, &b| share(&c.members, a).total_cmp(&share(&c.members, b))).unwrap();
+        let overall = labels.iter().filter(|&&l| l == majority).count() as f64 / labels.len() as f64;
+        let name = categories.iter().find(|(_, id)| **id == majority).unwrap().0;
+        println!(
+            "hotspot {:>4} images  {:.0}% {name} (overall {:.0}%)  named {:?}",
+            c.members.len(),
+            100.0 * share(&c.members, majority),
+            100.0 * overall,
+            c.name
+        );
+        assert!(c.members.contains(&c.representative));
+        assert_eq!(c.centroids.len(), bundle.manifest.layouts.len());
+        in_clusters += c.members.len();
+        in_majority += (share(&c.members, majority) * c.members.len() as f64).round() as usize;
+        // Most of its members share a category that is rarer elsewhere: it is named after one.
+        if share(&c.members, majority) >= 0.5 && share(&c.members, majority) > overall {
+            let named = categories.iter().find(|(category, _)| c.name.starts_with(category.as_str()));
+            let (_, &id) = named.unwrap_or_else(|| panic!("hotspot named {:?}, not its category", c.name));
+            let overall = labels.iter().filter(|&&l| l == id).count() as f64 / labels.len() as f64;
+            assert!(share(&c.members, id) > overall, "{:?} is no more common in its hotspot", c.name);
+        }
+    }
+    assert!(clusters.windows(2).all(|w| w[0].members.len() >= w[1].members.len()), "largest first");
+    let purity = in_majority as f64 / in_clusters as f64;
+    println!(
+        "hotspots: {} holding {in_clusters} images, purity {purity:.3} (always-majority {majority:.3})",
+        clusters.len()
+    );
+    assert!(purity > majority + 0.1, "purity {purity:.3}");
 }

@@ -4,7 +4,7 @@ use crate::progress::Bars;
 use anyhow::Context;
 use pixfly_core::build::{BuildOptions, BuildReport, ModelOptions, USER_MODEL, Vectors, build};
 use pixfly_core::embed::{self, Device};
-use pixfly_core::reduce::{LayoutOptions, Metric, umap::UmapOptions};
+use pixfly_core::reduce::{LayoutOptions, Metric, clusters::ClusterOptions, umap::UmapOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +66,12 @@ pub struct BuildArgs {
     /// Seed for the layouts: the same seed and the same number of threads give the same layout.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Hotspots to keep (the largest groups of similar images).
+    #[arg(long, default_value_t = 20)]
+    max_clusters: usize,
+    /// Fewest images that make a hotspot [default: 1% of the collection, at least 5].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+    min_cluster_size: Option<u32>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -112,6 +118,10 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
                 min_dist: args.min_dist,
                 seed: args.seed,
                 ..UmapOptions::default()
+            },
+            clusters: ClusterOptions {
+                max_clusters: args.max_clusters,
+                min_cluster_size: args.min_cluster_size.map(|m| m as usize),
             },
             ..LayoutOptions::default()
         },

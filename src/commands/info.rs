@@ -31,12 +31,17 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     }
     println!("layouts    {}", m.layouts.len());
     for l in &m.layouts {
-        println!("           {:<10} {}D  {}", l.name, l.dims, l.title);
+        println!("           {:<16} {}D  {}", l.name, l.dims, l.title);
     }
     if let Some(n) = &m.neighbours {
         println!("similar    {} nearest images listed per image", n.k);
     }
-    println!("clusters   {}", m.clusters.len());
+    let clustered: usize = m.clusters.iter().map(|c| c.members.len()).sum();
+    println!("hotspots   {} ({} images in them)", m.clusters.len(), clustered);
+    for c in &m.clusters {
+        let cover = &m.images[c.representative as usize].filename;
+        println!("           {:>6}  {}  (cover {})", c.members.len(), c.name, cover);
+    }
     match (&m.embedding, &vectors) {
         (Some(e), Some(v)) => {
             let tagged = m.images.iter().filter(|i| !i.auto_tags.is_empty()).count();

@@ -55,7 +55,8 @@ fn spawn_camera(mut commands: Commands) {
 }
 
 /// The box holding all but the outermost 1% of `points` on each side of each axis: a few
-/// stray images far out should not shrink the collection to a speck.
+/// stray images far out should not shrink the collection to a speck. When the whole box is not
+/// much larger (a grid, blocks by category), the whole box: then nothing is far out.
 fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
     let trim = points.len() / 100;
     let mut min = Vec3::ZERO;
@@ -65,8 +66,11 @@ fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
         values.clear();
         values.extend(points.iter().map(|p| p[axis]));
         values.sort_unstable_by(f32::total_cmp);
-        min[axis] = values[trim];
-        max[axis] = values[values.len() - 1 - trim];
+        let (lo, hi) = (values[0], values[values.len() - 1]);
+        (min[axis], max[axis]) = (values[trim], values[values.len() - 1 - trim]);
+        if hi - lo <= 1.5 * (max[axis] - min[axis]) {
+            (min[axis], max[axis]) = (lo, hi);
+        }
     }
     (min, max)
 }
@@ -226,6 +230,15 @@ mod tests {
         points[0] = Vec3::new(5000.0, 0.0, 0.0);
         let (min, max) = core_bounds(&points);
         assert_eq!((min.x, max.x, max.y), (0.0, 39.0, 24.0));
+    }
+
+    #[test]
+    fn a_grid_with_a_short_last_row_is_framed_whole() {
+        // 40 × 25 full rows and 3 images in a 26th: none of them is an outlier to drop.
+        let points: Vec<Vec3> =
+            (0..1003).map(|i| Vec3::new((i % 40) as f32, -((i / 40) as f32), 0.0)).collect();
+        let (min, max) = core_bounds(&points);
+        assert_eq!((min.x, max.x, min.y, max.y), (0.0, 39.0, -25.0, 0.0));
     }
 
     #[test]

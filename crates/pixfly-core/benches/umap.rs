@@ -1,13 +1,13 @@
 //! pixfly's UMAP on one data set, stage by stage: the Rust half of `bench/umap.sh`, which
 //! compares it with umap-learn on the same data in the same run.
 //!
-//! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) into
-//! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
+//! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) and
+//! `hotspots.npy` (each point's hotspot, -1 for none) into `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
 //! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
 //! `PIXFLY_BENCH_PCA` (principal components kept, 50) choose options.
 
 use ndarray::Array2;
-use pixfly_core::reduce::{self, Metric, Points, knn, umap};
+use pixfly_core::reduce::{self, Metric, Points, clusters, knn, umap};
 use std::time::Instant;
 
 fn main() {
@@ -55,8 +55,19 @@ fn main() {
     timed("init+sgd", t);
     let total = times[0].1 + times[1].1 + times[2].1 + times[4].1;
     times.push(("total", total));
+    // Hotspots over the normalised layout, as `pixfly build` finds them (not part of "total").
+    let t = Instant::now();
+    let positions =
+        pixfly_core::layout::normalise(layout.chunks_exact(2).map(|p| [p[0], p[1], 0.0]).collect());
+    let groups = clusters::find(&positions, &prepared, &clusters::ClusterOptions::default());
+    times.push(("hotspots", t.elapsed().as_secs_f64()));
+    let mut labels = ndarray::Array1::<i32>::from_elem(n, -1);
+    for (g, group) in groups.iter().enumerate() {
+        group.members.iter().for_each(|&m| labels[m as usize] = g as i32);
+    }
 
     let output = std::path::PathBuf::from(output);
+    ndarray_npy::write_npy(output.join("hotspots.npy"), &labels).expect("writable output folder");
     let layout = Array2::from_shape_vec((n, 2), layout).unwrap();
     ndarray_npy::write_npy(output.join("layout.npy"), &layout).expect("writable output folder");
     let fields: Vec<String> = times.iter().map(|(k, v)| format!("\"{k}\": {v:.3}")).collect();

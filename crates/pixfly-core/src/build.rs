@@ -8,7 +8,7 @@
 use crate::atlas::AtlasGrid;
 use crate::bundle::write::write_atomic;
 use crate::bundle::{
-    self, Atlas, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest,
+    self, Atlas, Cluster, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest,
     NeighboursInfo, SCHEMA_VERSION,
 };
 use crate::cache::{CachedImage, ImageCache};
@@ -17,6 +17,7 @@ use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInf
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
+use crate::reduce::clusters::Term;
 use crate::reduce::{self, LayoutOptions, Points};
 use image::RgbImage;
 use rayon::prelude::*;
@@ -396,8 +397,9 @@ pub fn build(
     let (embedding, vectors) = embedded.unzip();
 
     // The first layout is the one a viewer opens with: 3D, when there are vectors.
-    let mut layouts = Vec::new();
+    let mut placed: Vec<(&str, &str, u8, Vec<[f32; 3]>)> = Vec::new();
     let mut neighbours = None;
+    let mut hotspots = Vec::new();
     if let Some(vectors) = &vectors
         && vectors.n >= 2
     {
@@ -405,20 +407,28 @@ pub fn build(
             return Err(BuildError::Cancelled { finished: images.len() });
         }
         let places = reduce::places(vectors, &options.layout, progress);
-        layouts.push(write_layout(&options.output, "umap3d", "UMAP 3D (by similarity)", 3, &places.umap3d)?);
-        layouts.push(write_layout(&options.output, "umap2d", "UMAP 2D (by similarity)", 2, &places.umap2d)?);
+        let snapped = layout::snap_to_grid(&places.umap2d);
+        placed.push(("umap3d", "UMAP 3D (by similarity)", 3, places.umap3d));
+        placed.push(("umap2d", "UMAP 2D (by similarity)", 2, places.umap2d));
+        placed.push(("similarity-grid", "Grid (by similarity)", 2, snapped));
         let bytes = bundle::encode_neighbours(&places.similar.indices);
         let path = format!("neighbours/{}.u32", short_hash(&bytes));
         write(&options.output.join(&path), &bytes)?;
         neighbours = Some(NeighboursInfo { k: places.similar.k as u32, path });
+        hotspots = places.hotspots;
     }
-    layouts.push(write_layout(
-        &options.output,
-        "grid",
-        "Grid (by filename)",
-        2,
-        &layout::grid(images.len()),
-    )?);
+    let records: Vec<&bundle::Metadata> = images.iter().map(|i| &i.metadata).collect();
+    let similar = placed.iter().find(|l| l.0 == "umap2d").map(|l| l.3.as_slice());
+    let from_metadata = layout::metadata::layouts(&records, similar);
+    for extra in from_metadata {
+        placed.push((extra.name, extra.title, extra.dims, extra.positions));
+    }
+    placed.push(("grid", "Grid (by filename)", 2, layout::grid(images.len())));
+    let layouts = placed
+        .iter()
+        .map(|(name, title, dims, positions)| write_layout(&options.output, name, title, *dims, positions))
+        .collect::<Result<Vec<_>, _>>()?;
+    let clusters = name_hotspots(hotspots, &images, embedding.as_ref(), &placed);
 
     let manifest = Manifest {
         format: bundle::FORMAT_NAME.into(),
@@ -430,7 +440,7 @@ pub fn build(
         atlases,
         layouts,
         images,
-        clusters: Vec::new(),
+        clusters,
         embedding,
         neighbours,
     };
@@ -590,6 +600,44 @@ fn user_embeddings(
     }
     let embedding = write_embeddings(output, USER_MODEL, vectors.dims, &rows, Vec::new())?;
     Ok((embedding, vectors.unmatched(&used).into_iter().map(String::from).collect()))
+}
+
+/// Hotspots as the bundle stores them: named after their members' metadata category and
+/// auto-tags (short class names, "tench" for "tench, Tinca tinca"), with a centroid per layout.
+fn name_hotspots(
+    groups: Vec<reduce::clusters::Group>,
+    images: &[ImageRecord],
+    embedding: Option<&EmbeddingInfo>,
+    layouts: &[(&str, &str, u8, Vec<[f32; 3]>)],
+) -> Vec<Cluster> {
+    let classes = embedding.map(|e| e.classes.as_slice()).unwrap_or_default();
+    let terms = |id: u32| {
+        let image = &images[id as usize];
+        let category = image.metadata.category.iter().map(|c| Term { tier: 0, text: c.clone(), weight: 1.0 });
+        let tags = image.auto_tags.iter().filter_map(|&(class, p)| {
+            let name = classes.get(class as usize)?.split(',').next()?.trim();
+            Some(Term { tier: 1, text: name.to_string(), weight: p })
+        });
+        category.chain(tags).collect()
+    };
+    let names = reduce::clusters::names(&groups, &terms, images.len());
+    let centroids: Vec<Vec<[f32; 3]>> =
+        layouts.iter().map(|(_, _, _, positions)| reduce::clusters::centroids(&groups, positions)).collect();
+    groups
+        .into_iter()
+        .zip(names)
+        .enumerate()
+        .map(|(g, (group, name))| Cluster {
+            name,
+            representative: group.representative,
+            members: group.members,
+            centroids: layouts
+                .iter()
+                .zip(&centroids)
+                .map(|((layout, ..), c)| (layout.to_string(), c[g]))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Write one layout's positions, named by their hash.

@@ -165,6 +165,16 @@ fn parse_field(meta: &mut Metadata, column: &str, value: &str) -> Result<(), Str
         }
         "lat" => meta.lat = Some(number(-90.0, 90.0)?),
         "lng" => meta.lng = Some(number(-180.0, 180.0)?),
+        // A custom layout's coordinates: kept as text like other columns, but checked here so a
+        // typo is reported with its line instead of silently dropping the image from the layout.
+        "x" | "y" | "z" => {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{value:?} is not a number"))?;
+            meta.extra.insert(column.to_string(), value.to_string());
+        }
         other => {
             meta.extra.insert(other.to_string(), value.to_string());
         }
@@ -190,7 +200,7 @@ mod tests {
 
     #[test]
     fn bad_rows_name_line_and_column() {
-        let csv = "filename,year,lat\na.jpg,1887,10\nb.jpg,circa 1900,10\nc.jpg,1900,95\na.jpg,1,1\n";
+        let csv = "filename,year,lat,x\na.jpg,1887,10,0\nb.jpg,circa 1900,10,1\nc.jpg,1900,95,2\na.jpg,1,1,3\nd.jpg,1,1,x3\n";
         let errors = parse_metadata_csv(csv.as_bytes(), "m.csv").unwrap_err().0;
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -199,6 +209,7 @@ mod tests {
                 "m.csv:3: column 'year': \"circa 1900\" is not a whole year, e.g. 1887 or -300",
                 "m.csv:4: column 'lat': \"95\" is not a number between -90 and 90",
                 "m.csv:5: column 'filename': \"a.jpg\" already appears on line 2",
+                "m.csv:6: column 'x': \"x3\" is not a number",
             ]
         );
     }

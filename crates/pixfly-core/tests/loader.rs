@@ -17,7 +17,7 @@ fn valid_manifest() -> Value {
         })
     };
     json!({
-        "format": "pixfly-bundle", "version": 3, "generator": "test", "image_count": 3,
+        "format": "pixfly-bundle", "version": 4, "generator": "test", "image_count": 3,
         "cell_size": 64, "thumb_size": 256,
         "atlases": [{"path": "atlases/a.jpg", "width": 192, "height": 64}],
         "layouts": [
@@ -25,7 +25,8 @@ fn valid_manifest() -> Value {
             {"name": "umap3d", "title": "UMAP", "dims": 3, "path": "layouts/u.f32"}
         ],
         "images": [image(0, 0, 64, 48), image(1, 64, 40, 64), image(2, 128, 64, 64)],
-        "clusters": [{"name": "stars", "representative": 1, "members": [0, 1]}],
+        "clusters": [{"name": "stars", "representative": 1, "members": [0, 1],
+                      "centroids": {"grid": [-0.5, 0.0, 0.0], "umap3d": [-0.2, 0.35, 0.65]}}],
         "embedding": {"model": "m", "dims": 4, "path": "embeddings.npy", "hash": "cd", "classes": ["a", "b"]},
         "neighbours": {"k": 2, "path": "neighbours/n.u32"}
     })
@@ -89,7 +90,8 @@ fn the_valid_bundle_loads() {
 fn each_breakage_gets_its_own_message() {
     let cases: Vec<(&str, Value, &str)> = vec![
         ("/format", json!("zip"), "not a pixfly bundle"),
-        ("/version", json!(4), "schema version 4 is not supported"),
+        ("/version", json!(5), "schema version 5 is not supported"),
+        ("/version", json!(3), "schema version 3 is not supported"),
         ("/version", json!(2), "schema version 2 is not supported"),
         ("/version", json!(1), "schema version 1 is not supported"),
         ("/images/0/auto_tags/1/0", json!(2), "each needs a class below 2"),
@@ -111,6 +113,7 @@ fn each_breakage_gets_its_own_message() {
         ("/layouts/1/dims", json!(4), "expected 2 or 3"),
         ("/layouts/1/name", json!("grid"), "empty or repeated"),
         ("/clusters/0/members", json!([0, 3]), "refers to a missing image"),
+        ("/clusters/0/centroids/umap2d", json!([0, 0, 0]), "bad centroid for \"umap2d\""),
         ("/cell_size", json!(0), "cell_size 0"),
         ("/images/0/width", json!(-3), "invalid value"),
         ("/images/0/surprise", json!(1), "unknown field"),

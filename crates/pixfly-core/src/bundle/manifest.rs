@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 /// The value of `format` in every manifest, so a stray JSON file is not mistaken for a bundle.
 pub const FORMAT_NAME: &str = "pixfly-bundle";
 /// The schema version this code writes and reads. Bump it on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Largest atlas side, in pixels: the texture size every WebGL2 device supports.
 pub const MAX_ATLAS_SIZE: u32 = 4096;
 /// The manifest's file name inside a bundle folder.
@@ -31,7 +31,7 @@ pub struct Manifest {
     pub atlases: Vec<Atlas>,
     pub layouts: Vec<Layout>,
     pub images: Vec<ImageRecord>,
-    /// Groups of similar images; empty until a clustering stage fills it.
+    /// Groups of similar images ("hotspots"), largest first; empty without vectors.
     #[serde(default)]
     pub clusters: Vec<Cluster>,
     /// The images' feature vectors, when the bundle has them.
@@ -172,9 +172,13 @@ impl Metadata {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
+    /// What its members have in common (their most characteristic category or auto-tags).
     pub name: String,
-    /// The image that stands for the cluster (its cover).
+    /// The image that stands for the cluster (its cover): the medoid of the members' vectors.
     pub representative: u32,
-    /// Member image ids.
+    /// Member image ids, ascending.
     pub members: Vec<u32>,
+    /// The mean position of the members in each layout, by layout name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub centroids: BTreeMap<String, [f32; 3]>,
 }

@@ -130,6 +130,14 @@ pub fn validate_manifest(m: &Manifest) -> Result<(), BundleError> {
         if cluster.representative >= count || cluster.members.iter().any(|&id| id >= count) {
             return Err(invalid(format!("cluster {c} ({:?}) refers to a missing image", cluster.name)));
         }
+        for (layout, centroid) in &cluster.centroids {
+            if !m.layouts.iter().any(|l| &l.name == layout) || centroid.iter().any(|v| !v.is_finite()) {
+                return Err(invalid(format!(
+                    "cluster {c} ({:?}) has a bad centroid for {layout:?}",
+                    cluster.name
+                )));
+            }
+        }
     }
     Ok(())
 }

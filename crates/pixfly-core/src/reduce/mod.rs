@@ -3,6 +3,7 @@
 //! The stages are separate so that 2D and 3D layouts share one neighbour graph:
 //! [`prepare`] (normalise, PCA) → [`knn::nearest`] → [`umap::fuzzy_graph`] → [`umap::layout`].
 
+pub mod clusters;
 pub mod knn;
 pub mod pca;
 pub mod umap;
@@ -75,24 +76,32 @@ pub struct LayoutOptions {
     /// Principal components kept for the neighbour search ([`PCA_DIMS`]).
     pub pca_dims: usize,
     pub umap: umap::UmapOptions,
+    pub clusters: clusters::ClusterOptions,
 }
 
 impl Default for LayoutOptions {
     fn default() -> LayoutOptions {
-        LayoutOptions { metric: Metric::default(), pca_dims: PCA_DIMS, umap: umap::UmapOptions::default() }
+        LayoutOptions {
+            metric: Metric::default(),
+            pca_dims: PCA_DIMS,
+            umap: umap::UmapOptions::default(),
+            clusters: clusters::ClusterOptions::default(),
+        }
     }
 }
 
 /// How many nearest images each image lists for "fly to similar".
 pub const SIMILAR: usize = 12;
 
-/// The places the vectors give: UMAP in 3D and 2D (normalised like every layout) and each
-/// image's [`SIMILAR`] nearest images (fewer when the collection is smaller).
+/// The places the vectors give: UMAP in 3D and 2D (normalised like every layout), each
+/// image's [`SIMILAR`] nearest images (fewer when the collection is smaller) and the hotspots
+/// (unnamed: names come from what the bundle knows about the images).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Places {
     pub umap3d: Vec<[f32; 3]>,
     pub umap2d: Vec<[f32; 3]>,
     pub similar: knn::Neighbours,
+    pub hotspots: Vec<clusters::Group>,
 }
 
 /// Lay out `vectors` with UMAP, both ways from one neighbour graph.
@@ -117,7 +126,10 @@ pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress
     };
     let umap3d = run(3, "Laying out in 3D (UMAP)");
     let umap2d = run(2, "Laying out in 2D (UMAP)");
-    Places { umap3d, umap2d, similar: neighbours.truncated(SIMILAR) }
+    progress.stage("Finding hotspots", 1);
+    let hotspots = clusters::find(&umap2d, &prepared, &options.clusters);
+    progress.advance();
+    Places { umap3d, umap2d, similar: neighbours.truncated(SIMILAR), hotspots }
 }
 
 /// A small, fast, seedable random number generator (wyrand): layouts must be reproducible from
