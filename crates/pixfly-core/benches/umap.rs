@@ -4,7 +4,8 @@
 //! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) and
 //! `hotspots.npy` (each point's hotspot, -1 for none) into `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
 //! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
-//! `PIXFLY_BENCH_PCA` (principal components kept, 50) choose options.
+//! `PIXFLY_BENCH_PCA` (principal components kept, 50) and `PIXFLY_BENCH_KNN` (auto | exact |
+//! descent) choose options.
 
 use ndarray::Array2;
 use pixfly_core::reduce::{self, Metric, Points, clusters, knn, umap};
@@ -35,7 +36,12 @@ fn main() {
     let prepared = reduce::prepare(&points, metric, pca_dims);
     timed("pca", t);
     let t = Instant::now();
-    let neighbours = knn::nearest(&prepared, options.n_neighbors - 1, metric, options.seed);
+    let k = options.n_neighbors - 1;
+    let neighbours = match std::env::var("PIXFLY_BENCH_KNN").as_deref() {
+        Ok("exact") => knn::nearest_with(&prepared, k, metric, options.seed, true),
+        Ok("descent") => knn::nearest_with(&prepared, k, metric, options.seed, false),
+        _ => knn::nearest(&prepared, k, metric, options.seed),
+    };
     timed("knn", t);
     let t = Instant::now();
     let graph = umap::fuzzy_graph(&neighbours);
