@@ -37,6 +37,8 @@ pub struct ViewSettings {
     pub background: Color,
     pub show_fps: bool,
     pub show_help: bool,
+    /// Hotspot names written over the scene.
+    pub show_labels: bool,
     /// Side panels; off for posters.
     pub show_ui: bool,
 }
@@ -58,6 +60,7 @@ impl Default for ViewSettings {
             background: Color::srgb(0.075, 0.08, 0.1),
             show_fps: false,
             show_help: false,
+            show_labels: true,
             show_ui: true,
         }
     }

@@ -151,6 +151,43 @@ impl Thumbnails {
     }
 }
 
+/// Where to write each hotspot's name in one layout: at its members' centre, but only where
+/// they are gathered (in a layout that scatters them, such as the grid by filename, a name at the
+/// centre would point at unrelated images).
+#[derive(Default)]
+struct HotspotLabels {
+    layout: Option<usize>,
+    centres: Vec<Option<Vec3>>,
+}
+
+impl HotspotLabels {
+    fn for_layout(collection: &Collection, layout: usize) -> HotspotLabels {
+        let places = &collection.places[layout];
+        let centre_of = |ids: &mut dyn Iterator<Item = usize>| {
+            let (sum, count) = ids.fold((Vec3::ZERO, 0usize), |(s, c), i| (s + places[i], c + 1));
+            sum / count.max(1) as f32
+        };
+        let spread_of = |ids: &mut dyn Iterator<Item = usize>, centre: Vec3| {
+            let (sum, count) = ids.fold((0.0, 0usize), |(s, c), i| (s + places[i].distance(centre), c + 1));
+            sum / count.max(1) as f32
+        };
+        let all = centre_of(&mut (0..places.len()));
+        let spread_all = spread_of(&mut (0..places.len()), all);
+        let centres = collection
+            .bundle
+            .manifest
+            .clusters
+            .iter()
+            .map(|cluster| {
+                let members = || cluster.members.iter().map(|&m| m as usize);
+                let centre = centre_of(&mut members());
+                (spread_of(&mut members(), centre) < 0.4 * spread_all).then_some(centre)
+            })
+            .collect();
+        HotspotLabels { layout: Some(layout), centres }
+    }
+}
+
 /// A `Ui` covering the window, for panels to dock inside.
 fn window_ui(ctx: &egui::Context) -> egui::Ui {
     let builder = egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect());
@@ -265,7 +302,8 @@ fn panels(
     mut show: MessageWriter<ShowLayout>,
     mut fly: MessageWriter<FlyTo>,
     mut frame: MessageWriter<FrameAll>,
-    mut fps: Local<f32>,
+    (mut fps, mut labels): (Local<f32>, Local<HotspotLabels>),
+    camera: Single<(&Camera, &GlobalTransform)>,
 ) -> Result {
     let dt = time.delta_secs().max(1e-6);
     *fps = if *fps == 0.0 { 1.0 / dt } else { *fps * 0.95 + 0.05 / dt };
@@ -385,6 +423,7 @@ fn panels(
                     }
                 });
                 ui.checkbox(&mut settings.show_fps, "frames per second");
+                ui.checkbox(&mut settings.show_labels, "hotspot names in the view");
             });
             ui.horizontal(|ui| {
                 if ui.button("whole collection").clicked() {
@@ -417,6 +456,43 @@ fn panels(
                 });
             },
         );
+    }
+
+    // Hotspot names over the scene, in what the panels leave free, once the images have arrived.
+    if settings.show_labels && transition.progress >= 1.0 {
+        if labels.layout != Some(transition.layout) {
+            *labels = HotspotLabels::for_layout(&collection, transition.layout);
+        }
+        let free = viewport_ui.available_rect_before_wrap().shrink(60.0);
+        let (camera, at) = *camera;
+        // Largest hotspots first; a name that would overlap one already written waits until
+        // zooming in separates them (sizes are those egui measured in earlier frames).
+        let mut taken: Vec<egui::Rect> = Vec::new();
+        for (cluster, centre) in manifest.clusters.iter().zip(&labels.centres) {
+            let Some(pos) = centre.and_then(|c| camera.world_to_viewport(at, c).ok()) else { continue };
+            let pos = egui::pos2(pos.x, pos.y);
+            if !free.contains(pos) {
+                continue;
+            }
+            let id = egui::Id::new(("hotspot", cluster.representative));
+            if let Some(size) = ctx.memory(|m| m.area_rect(id)).map(|r| r.size()) {
+                let rect = egui::Rect::from_center_size(pos, size);
+                if taken.iter().any(|t| t.intersects(rect)) {
+                    continue;
+                }
+                taken.push(rect);
+            }
+            let label = egui::Button::new(RichText::new(&cluster.name).color(Color32::WHITE))
+                .fill(Color32::from_black_alpha(160));
+            let area = egui::Area::new(id)
+                .fixed_pos(pos)
+                .pivot(egui::Align2::CENTER_CENTER)
+                .order(egui::Order::Middle);
+            if area.show(&ctx, |ui| ui.add(label).clicked()).inner {
+                let members: Vec<usize> = cluster.members.iter().map(|&m| m as usize).collect();
+                fly.write(fly_to_group(&collection, &transition, &members, settings.image_size));
+            }
+        }
     }
 
     if settings.show_help {
