@@ -401,8 +401,7 @@ fn panels(
                         };
                         let label = format!("{} ({})", cluster.name, cluster.members.len());
                         if clicked || ui.link(label).clicked() {
-                            let members: Vec<usize> = cluster.members.iter().map(|&m| m as usize).collect();
-                            fly.write(fly_to_group(&collection, &transition, &members, settings.image_size));
+                            fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
                         }
                     });
                 }
@@ -489,8 +488,7 @@ fn panels(
                 .pivot(egui::Align2::CENTER_CENTER)
                 .order(egui::Order::Middle);
             if area.show(&ctx, |ui| ui.add(label).clicked()).inner {
-                let members: Vec<usize> = cluster.members.iter().map(|&m| m as usize).collect();
-                fly.write(fly_to_group(&collection, &transition, &members, settings.image_size));
+                fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
             }
         }
     }
@@ -604,6 +602,17 @@ fn detail(
 }
 
 /// A view that takes in all of `images` (where they are headed, in the current layout).
+/// Where to fly to see a hotspot's members (from the panel's list or its name in the view).
+fn fly_to_hotspot(
+    collection: &Collection,
+    transition: &LayoutTransition,
+    cluster: &pixfly_core::bundle::Cluster,
+    image_size: f32,
+) -> FlyTo {
+    let members: Vec<usize> = cluster.members.iter().map(|&m| m as usize).collect();
+    fly_to_group(collection, transition, &members, image_size)
+}
+
 fn fly_to_group(
     collection: &Collection,
     transition: &LayoutTransition,
