@@ -9,6 +9,7 @@ use super::{Metric, Points, Rng};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
+use wide::f32x8;
 
 /// Up to this many points, the exact search is about as fast as the approximate one.
 pub const EXACT_LIMIT: usize = 20_000;
@@ -215,16 +216,40 @@ fn exact_search(points: &Points, heaps: &mut Heaps) {
                     let mut heap =
                         Heap { ids: &mut ids[r.clone()], dists: &mut dists[r.clone()], fresh: &mut fresh[r] };
                     let me = first + q;
-                    let column = dots.as_ref().col(q);
-                    for c in 0..count {
-                        let d2 = norms[me] + norms[start + c] + column[c];
-                        if d2 < heap.worst() && start + c != me {
-                            heap.push((start + c) as u32, d2);
-                        }
-                    }
+                    let column = dots.as_ref().col(q).try_as_col_major().expect("a contiguous column");
+                    offer_block(
+                        &mut heap,
+                        me,
+                        start,
+                        norms[me],
+                        &norms[start..start + count],
+                        column.as_slice(),
+                    );
                 }
             }
         });
+}
+
+/// Offer one query (`me`, squared norm `my_norm`) the candidates from `start` on, given their
+/// squared norms and their dot products with the query times −2. Almost no candidate beats
+/// the heap's worst, so eight at a time are ruled out with SIMD before any is looked at alone.
+#[inline]
+fn offer_block(heap: &mut Heap, me: usize, start: usize, my_norm: f32, norms: &[f32], minus_2_dots: &[f32]) {
+    let offer = |heap: &mut Heap, c: usize, d2: f32| {
+        if d2 < heap.worst() && start + c != me {
+            heap.push((start + c) as u32, d2);
+        }
+    };
+    let tail = norms.len() / 8 * 8;
+    for (chunk, (n, m)) in norms.chunks_exact(8).zip(minus_2_dots.chunks_exact(8)).enumerate() {
+        let d2 = f32x8::splat(my_norm) + f32x8::from(n) + f32x8::from(m);
+        if d2.simd_lt(f32x8::splat(heap.worst())).any() {
+            d2.to_array().iter().enumerate().for_each(|(l, &d2)| offer(heap, chunk * 8 + l, d2));
+        }
+    }
+    for c in tail..norms.len() {
+        offer(heap, c, my_norm + norms[c] + minus_2_dots[c]);
+    }
 }
 
 /// NN-descent iterations stop when fewer than this fraction of all neighbour slots changed.

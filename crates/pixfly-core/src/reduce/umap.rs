@@ -474,7 +474,8 @@ fn optimise<const D: usize>(
         let negative_chunks = split_by_blocks(&mut next_negative, &graph.offsets);
         positions.par_chunks_mut(BLOCK * D).zip(edge_chunks).zip(negative_chunks).enumerate().for_each(
             |(block, ((mine, next_sample), next_negative))| {
-                let step = Step { epoch, alpha, previous: &previous, first_vertex: block * BLOCK };
+                let previous = previous.as_chunks::<D>().0;
+                let step = Step { epoch, alpha, previous, first_vertex: block * BLOCK };
                 sgd.move_block::<D>(&step, mine, next_sample, next_negative);
             },
         );
@@ -494,11 +495,11 @@ struct Sgd<'a> {
 }
 
 /// One block's share of one epoch.
-struct Step<'a> {
+struct Step<'a, const D: usize> {
     epoch: usize,
     alpha: f32,
     /// Every point's position when the epoch began.
-    previous: &'a [f32],
+    previous: &'a [[f32; D]],
     first_vertex: usize,
 }
 
@@ -512,7 +513,7 @@ impl Sgd<'_> {
     #[inline(never)]
     fn move_block<const D: usize>(
         &self,
-        step: &Step,
+        step: &Step<D>,
         mine: &mut [f32],
         next_sample: &mut [f32],
         next_negative: &mut [f32],
@@ -532,17 +533,18 @@ impl Sgd<'_> {
             );
             for group in due.chunks(LANES) {
                 let mut negatives = 0;
-                let mut targets: [&[f32]; LANES] = [current.as_slice(); LANES];
-                for (l, &e) in group.iter().enumerate() {
-                    let j = graph.targets[e] as usize;
-                    targets[l] = &step.previous[j * D..j * D + D];
+                for &e in group {
                     next_sample[e - first_edge] += self.epochs_per_sample[e];
                     let per_negative = self.epochs_per_sample[e] / self.negative_rate;
                     let count = ((now - next_negative[e - first_edge]) / per_negative).max(0.0) as usize;
                     next_negative[e - first_edge] += count as f32 * per_negative;
                     negatives += count;
                 }
-                // Unused lanes hold the point itself: no difference, no pull.
+                // Unused lanes hold the point itself: no difference, no pull. (Every lane is
+                // filled by a fixed-length array, so the positions stay in registers.)
+                let targets = std::array::from_fn(|l| {
+                    group.get(l).map_or(current, |&e| step.previous[graph.targets[e] as usize])
+                });
                 let lanes = Lanes::gather(targets, [1.0; LANES]);
                 // umap-learn moves both ends of an edge, and sees each edge from both ends:
                 // each point gets two pulls per sample.
@@ -550,14 +552,14 @@ impl Sgd<'_> {
                 for d in 0..D {
                     current[d] += 2.0 * pull[d] * step.alpha;
                 }
-                let mut push = [0f32; D];
+                let mut push = [f32x4::ZERO; D];
                 for first in (0..negatives).step_by(LANES) {
-                    let lanes = self.sample_lanes(&mut rng, i, &current, negatives - first, step.previous);
+                    let lanes = self.sample_lanes(&mut rng, i, negatives - first, step.previous);
                     let more = self.repulsion(&current, &lanes);
                     (0..D).for_each(|d| push[d] += more[d]);
                 }
                 for d in 0..D {
-                    current[d] += push[d] * step.alpha;
+                    current[d] += push[d].reduce_add() * step.alpha;
                 }
             }
             slot.copy_from_slice(&current);
@@ -570,22 +572,15 @@ impl Sgd<'_> {
         &self,
         rng: &mut Rng,
         me: usize,
-        current: &[f32; D],
         count: usize,
-        previous: &[f32],
+        previous: &[[f32; D]],
     ) -> Lanes<D> {
         let n = self.graph.n();
-        let mut others: [&[f32]; LANES] = [current.as_slice(); LANES];
-        let mut used = [0.0; LANES];
-        for l in 0..count.min(LANES) {
-            let k = rng.below(n);
-            // A point never pushes itself away (umap-learn skips it too).
-            if k != me {
-                others[l] = &previous[k * D..k * D + D];
-                used[l] = 1.0;
-            }
-        }
-        Lanes::gather(others, used)
+        // Fixed-length arrays stay in registers; unused lanes hold the point itself.
+        let others: [usize; LANES] = std::array::from_fn(|l| if l < count { rng.below(n) } else { me });
+        // A point never pushes itself away (umap-learn skips it too).
+        let used = std::array::from_fn(|l| if l < count && others[l] != me { 1.0 } else { 0.0 });
+        Lanes::gather(others.map(|k| previous[k]), used)
     }
 
     /// The attraction (clipped gradient, summed over lanes) of `current` towards each lane.
@@ -601,23 +596,17 @@ impl Sgd<'_> {
             .map(|diff| (coefficient * diff).fast_clamp(f32x4::splat(-4.0), f32x4::splat(4.0)).reduce_add())
     }
 
-    /// The repulsion (clipped gradient, summed over used lanes) of `current` from each lane.
+    /// The repulsion (clipped gradient) of `current` from each used lane, still by lane.
     #[inline]
-    fn repulsion<const D: usize>(&self, current: &[f32; D], lanes: &Lanes<D>) -> [f32; D] {
+    fn repulsion<const D: usize>(&self, current: &[f32; D], lanes: &Lanes<D>) -> [f32x4; D] {
         let (differences, d2) = lanes.differences(current);
         let coefficient = f32x4::splat(2.0 * self.gamma * self.b)
             / ((f32x4::splat(0.001) + d2) * (f32x4::splat(self.a) * pow4(d2, self.b) + f32x4::splat(1.0)));
-        let used = f32x4::from(lanes.used);
-        let mut push = differences.map(|diff| {
-            ((coefficient * diff).fast_clamp(f32x4::splat(-4.0), f32x4::splat(4.0)) * used).reduce_add()
-        });
         // A sample on top of the point (duplicates) gets umap-learn's fixed push of 4.
-        for (l, &d2) in d2.as_array().iter().enumerate() {
-            if d2 == 0.0 {
-                push.iter_mut().for_each(|p| *p += 4.0 * lanes.used[l]);
-            }
-        }
-        push
+        let on_top = d2.simd_eq(f32x4::ZERO) & f32x4::splat(4.0);
+        differences.map(|diff| {
+            ((coefficient * diff).fast_clamp(f32x4::splat(-4.0), f32x4::splat(4.0)) + on_top) * lanes.used
+        })
     }
 }
 
@@ -628,17 +617,17 @@ const LANES: usize = 4;
 struct Lanes<const D: usize> {
     others: [f32x4; D],
     /// 1 for a real sample, 0 for an unused lane.
-    used: [f32; LANES],
+    used: f32x4,
 }
 
 impl<const D: usize> Lanes<D> {
     /// Transpose [`LANES`] positions into lanes (in registers, not through memory).
     #[inline]
-    fn gather(positions: [&[f32]; LANES], used: [f32; LANES]) -> Lanes<D> {
+    fn gather(positions: [[f32; D]; LANES], used: [f32; LANES]) -> Lanes<D> {
         let others = std::array::from_fn(|d| {
             f32x4::new([positions[0][d], positions[1][d], positions[2][d], positions[3][d]])
         });
-        Lanes { others, used }
+        Lanes { others, used: f32x4::new(used) }
     }
 
     /// `current − other` by dimension, and the squared distances.
