@@ -455,15 +455,16 @@ fn optimise<const D: usize>(
         .map(|&w| if w >= floor && w > 0.0 { max_weight / w } else { f32::INFINITY })
         .collect();
     let negative_rate = options.negative_sample_rate as f32;
+    let epochs_per_negative: Vec<f32> = epochs_per_sample.iter().map(|e| e / negative_rate).collect();
     let mut next_sample = epochs_per_sample.clone();
-    let mut next_negative: Vec<f32> = epochs_per_sample.iter().map(|e| e / negative_rate).collect();
+    let mut next_negative = epochs_per_negative.clone();
     let sgd = Sgd {
         graph,
         epochs_per_sample,
+        epochs_per_negative,
         a,
         b,
         gamma: options.repulsion_strength,
-        negative_rate,
         seed: options.seed,
     };
     let mut previous = positions.to_vec();
@@ -487,10 +488,10 @@ fn optimise<const D: usize>(
 struct Sgd<'a> {
     graph: &'a Graph,
     epochs_per_sample: Vec<f32>,
+    epochs_per_negative: Vec<f32>,
     a: f32,
     b: f32,
     gamma: f32,
-    negative_rate: f32,
     seed: u64,
 }
 
@@ -535,7 +536,7 @@ impl Sgd<'_> {
                 let mut negatives = 0;
                 for &e in group {
                     next_sample[e - first_edge] += self.epochs_per_sample[e];
-                    let per_negative = self.epochs_per_sample[e] / self.negative_rate;
+                    let per_negative = self.epochs_per_negative[e];
                     let count = ((now - next_negative[e - first_edge]) / per_negative).max(0.0) as usize;
                     next_negative[e - first_edge] += count as f32 * per_negative;
                     negatives += count;
@@ -656,8 +657,8 @@ fn split_by_blocks<'a>(mut edges: &'a mut [f32], offsets: &[usize]) -> Vec<&'a m
     chunks
 }
 
-/// x^y for x > 0, four at a time, through polynomial log2 and exp2 (relative error about
-/// 1e-5): the SGD's kernel needs one power per sample, and `powf` would be most of its time.
+/// x^y for x > 0, four at a time, through polynomial log2 and exp2 (relative error below
+/// 3e-4): the SGD's kernel needs one power per sample, and `powf` would be most of its time.
 #[inline]
 fn pow4(x: f32x4, y: f32) -> f32x4 {
     exp2(log2(x) * f32x4::splat(y))
@@ -675,9 +676,9 @@ fn log2(x: f32x4) -> f32x4 {
     let mantissa: f32x4 =
         wide::bytemuck::cast((bits & i32x4::splat(0x007f_ffff)) | i32x4::splat(0x3f80_0000));
     let t = mantissa - f32x4::splat(1.0); // in [0, 1)
-    // Least-squares fit of log2(1 + t) on [0, 1], degree 6: error below 5e-6.
-    let mut p = f32x4::splat(-0.026_066_302);
-    for c in [0.121_914_14, -0.277_365_05, 0.456_894_17, -0.717_898_4, 1.442_517] {
+    // Least-squares fit of log2(1 + t) on [0, 1], degree 5: error below 3e-5.
+    let mut p = f32x4::splat(0.045_887_01);
+    for c in [-0.194_425_9, 0.415_424_37, -0.708_682_8, 1.441_825_9] {
         p = p * t + f32x4::splat(c);
     }
     exponent.round_float() + p * t
@@ -691,9 +692,10 @@ fn exp2(y: f32x4) -> f32x4 {
     let shifted = y + f32x4::splat(ROUND);
     let whole = wide::bytemuck::cast::<f32x4, i32x4>(shifted) - i32x4::splat(ROUND.to_bits() as i32);
     let f = y - (shifted - f32x4::splat(ROUND)); // in [−0.5, 0.5]
-    // Least-squares fit of 2^f on [−0.5, 0.5], degree 4: relative error below 8e-6.
-    let mut p = f32x4::splat(0.009_670_768);
-    for c in [0.055_875_536, 0.240_222_1, 0.693_127_3, 1.0] {
+    // Least-squares fit of 2^f on [−0.5, 0.5], degree 3: relative error below 2e-4 (the
+    // SGD's steps are clipped and noisy; a closer fit only costs time).
+    let mut p = f32x4::splat(0.055_875_5);
+    for c in [0.242_294_44, 0.693_127_3, 0.999_948_24] {
         p = p * f + f32x4::splat(c);
     }
     let scale: f32x4 = wide::bytemuck::cast((whole + i32x4::splat(127)) << 23_u32);
@@ -718,7 +720,7 @@ mod tests {
         for &x in &[1e-6f32, 0.01, 0.3, 1.0, 2.5, 17.0, 1e4, 123_456.7] {
             for &y in &[0.79f32, -0.21, 1.33, 0.5] {
                 let (got, want) = (pow(x, y), x.powf(y));
-                assert!(((got - want) / want).abs() < 2e-5, "{x}^{y}: {got} vs {want}");
+                assert!(((got - want) / want).abs() < 4e-4, "{x}^{y}: {got} vs {want}");
             }
         }
     }
