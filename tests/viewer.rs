@@ -129,6 +129,12 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     assert_eq!(drawn_count, 25, "all 25 images should be in the frame");
     assert_eq!(matched, 25, "images whose pixels are not where the report says");
     assert_eq!(shot.report["close_ups"].as_array().unwrap().len(), 0, "nothing is magnified yet");
+    // The atlas as drawn: at its full size (far within the texture budget) with its mip chain.
+    let atlas = &bundle.manifest.atlases[0];
+    let mips: u64 = (0..=atlas.width.max(atlas.height).ilog2())
+        .map(|level| u64::from((atlas.width >> level).max(1)) * u64::from((atlas.height >> level).max(1)) * 4)
+        .sum();
+    assert_eq!(shot.report["atlas_texture_bytes"].as_u64(), Some(mips));
     assert!(misfit(&bundle.positions[grid], &shot.report) < 0.02, "the picture is not the grid layout");
     let background = shot.picture.get_pixel(2, 2).0;
     assert!(background.iter().all(|&c| c < 40), "expected the dark background, got {background:?}");
@@ -180,6 +186,33 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     // A click on empty space selects nothing.
     let shot = screenshot(&dir, "missed", &["--layout", "grid", "--click", "3,3"]);
     assert!(shot.report["selected"].is_null());
+}
+
+#[test]
+fn a_search_lights_its_matches_and_dims_the_rest() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = two_tone_bundle(root.path());
+    let bundle = Bundle::open(&dir).unwrap();
+    // img00 … img09 match; img10 … img23 and zz_detail do not.
+    let shot = screenshot(&dir, "search", &["--layout", "grid", "--search", "IMG0"]);
+    let images = drawn(&shot.report, &shot.picture);
+    assert_eq!(images.len(), 25);
+    let mut dimmed = 0;
+    for &(id, x, y, half) in &images {
+        let name = &bundle.manifest.images[id].filename;
+        let want = atlas_pixel(&dir, &bundle, name, 0.5, 0.25);
+        let got = shot.picture.get_pixel(x as u32, (y - half / 2.0) as u32).0;
+        if name.starts_with("img0") {
+            assert_close(got, want, 12, &format!("match {name}"));
+        } else {
+            // Dimmed to a fifth of its light (in linear terms): about half its sRGB value.
+            let ratio = |c: usize| f32::from(got[c]) / f32::from(want[c]).max(1.0);
+            let brightest = (0..3).max_by_key(|&c| want[c]).unwrap();
+            assert!((0.3..0.7).contains(&ratio(brightest)), "{name} not dimmed: {got:?} for {want:?}");
+            dimmed += 1;
+        }
+    }
+    assert_eq!(dimmed, 15);
 }
 
 /// Mean absolute difference between horizontal neighbours: how much fine detail there is.

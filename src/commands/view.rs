@@ -15,6 +15,9 @@ pub struct ViewArgs {
     /// Open this image (by id, see the manifest): selected, its details shown, flown up to.
     #[arg(long, value_name = "ID")]
     image: Option<u32>,
+    /// Open with this search: its matches lit, the other images dimmed.
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
     /// Render the collection to this PNG and exit, instead of opening an interactive window.
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,
@@ -78,6 +81,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         window_size: args.size,
         layout: args.layout,
         image: args.image,
+        search: args.search,
         poster,
     });
     if exit.is_error() {

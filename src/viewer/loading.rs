@@ -3,7 +3,9 @@
 
 use super::ViewerState;
 use bevy::asset::{AssetLoader, LoadContext, LoadState, io::Reader};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureFormat};
 use pixfly_core::bundle::{Bundle, BundleError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -128,7 +130,9 @@ impl Plugin for LoadingPlugin {
         app.init_asset::<BundleAsset>()
             .init_asset_loader::<BundleLoader>()
             .add_systems(Startup, start_loading)
-            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
+            .init_resource::<PreparedAtlases>()
+            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)))
+            .add_systems(Update, prepare_atlases.run_if(resource_exists::<Collection>));
     }
 }
 
@@ -186,15 +190,98 @@ fn fail(commands: &mut Commands, next: &mut NextState<ViewerState>, message: Str
     next.set(ViewerState::Failed);
 }
 
-/// How many atlas textures have arrived (images appear atlas by atlas), or why one never will.
-pub fn atlases_loaded(collection: &Collection, assets: &AssetServer) -> Result<usize, String> {
-    let mut loaded = 0;
-    for (handle, atlas) in collection.atlases.iter().zip(&collection.bundle.manifest.atlases) {
-        match assets.load_state(handle) {
-            LoadState::Loaded => loaded += 1,
-            LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),
-            _ => {}
+/// Texture memory the atlases may take on the GPU, mipmaps included. Beyond it, atlases are
+/// reduced by halves as they arrive: 100,000 images in 64-pixel cells would take 2.2 GiB, but
+/// an image seen from so far that 100,000 fit the screen needs few pixels, and images near the
+/// camera get their own 256-pixel thumbnails.
+pub const ATLAS_MEMORY_BUDGET: u64 = 1 << 30;
+
+/// Which atlases have been made ready for the GPU (reduced to the budget, mipmapped).
+#[derive(Resource, Default)]
+pub struct PreparedAtlases {
+    done: Vec<bool>,
+    /// Each side of every atlas is divided by this.
+    pub reduction: u32,
+    /// GPU texture bytes of the prepared atlases.
+    pub bytes: u64,
+}
+
+/// Gives each atlas, once loaded, the size the budget allows and its mip chain, before the
+/// GPU first sees it (it is uploaded after this frame's update).
+fn prepare_atlases(
+    collection: Res<Collection>,
+    mut prepared: ResMut<PreparedAtlases>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let atlases = &collection.bundle.manifest.atlases;
+    if prepared.done.len() != atlases.len() {
+        let sizes: Vec<(u32, u32)> = atlases.iter().map(|a| (a.width, a.height)).collect();
+        let reduction = pixfly_core::mipmaps::reduction_for(&sizes, ATLAS_MEMORY_BUDGET);
+        if reduction > 1 {
+            info!("atlases reduced {reduction}× to fit {} MiB of texture memory", ATLAS_MEMORY_BUDGET >> 20);
         }
+        *prepared = PreparedAtlases { done: vec![false; atlases.len()], reduction, bytes: 0 };
     }
-    Ok(loaded)
+    for (i, handle) in collection.atlases.iter().enumerate() {
+        if prepared.done[i] {
+            continue;
+        }
+        let Some(mut image) = images.get_mut(handle) else { continue };
+        prepared.bytes += prepare_atlas(&mut image, prepared.reduction);
+        prepared.done[i] = true;
+    }
+}
+
+/// Reduce and mipmap one atlas in place; returns its GPU bytes.
+fn prepare_atlas(image: &mut Image, reduction: u32) -> u64 {
+    let size = image.texture_descriptor.size;
+    let rgba8 =
+        matches!(image.texture_descriptor.format, TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm);
+    let Some(data) = image.data.take().filter(|_| rgba8 && image.texture_descriptor.mip_level_count == 1)
+    else {
+        // Not an atlas as pixfly writes them: shown as it came.
+        return image.data.as_ref().map_or(0, |d| d.len() as u64);
+    };
+    let (data, width, height) = if reduction > 1 {
+        pixfly_core::mipmaps::reduce(&data, size.width, size.height, reduction)
+    } else {
+        (data, size.width, size.height)
+    };
+    let (data, levels) = pixfly_core::mipmaps::mip_chain(data, width, height);
+    let bytes = data.len() as u64;
+    image.texture_descriptor.size = Extent3d { width, height, depth_or_array_layers: 1 };
+    image.texture_descriptor.mip_level_count = levels;
+    image.data = Some(data);
+    bytes
+}
+
+/// The asset server, and which atlases are ready to draw.
+#[derive(SystemParam)]
+pub struct ViewerAssets<'w> {
+    server: Res<'w, AssetServer>,
+    pub prepared: Res<'w, PreparedAtlases>,
+}
+
+impl std::ops::Deref for ViewerAssets<'_> {
+    type Target = AssetServer;
+
+    fn deref(&self) -> &AssetServer {
+        &self.server
+    }
+}
+
+impl ViewerAssets<'_> {
+    /// How many atlases are ready to draw (images appear atlas by atlas), or why one never will be.
+    pub fn atlases_loaded(&self, collection: &Collection) -> Result<usize, String> {
+        let mut loaded = 0;
+        let atlases = collection.atlases.iter().zip(&collection.bundle.manifest.atlases);
+        for (i, (handle, atlas)) in atlases.enumerate() {
+            match self.server.load_state(handle) {
+                LoadState::Loaded if self.prepared.done.get(i) == Some(&true) => loaded += 1,
+                LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),
+                _ => {}
+            }
+        }
+        Ok(loaded)
+    }
 }

@@ -82,6 +82,8 @@ pub struct ViewOptions {
     pub layout: Option<String>,
     /// Image to open first (selected and flown up to), by id.
     pub image: Option<u32>,
+    /// Search to open with (as if typed into the search box).
+    pub search: Option<String>,
     /// Render a picture and exit instead of opening an interactive window.
     pub poster: Option<poster::Poster>,
 }
@@ -120,6 +122,7 @@ pub fn run(options: ViewOptions) -> AppExit {
     .insert_resource(ClearColor(ViewSettings::default().background))
     .insert_resource(loading::LayoutRequest(options.layout))
     .insert_resource(loading::ImageRequest(options.image))
+    .insert_resource(ui::Filters::searching(options.search.unwrap_or_default()))
     .add_plugins((
         loading::LoadingPlugin,
         rendering::RenderingPlugin,

@@ -3,7 +3,7 @@
 //! screens.
 
 use super::camera::{FlyTo, FrameAll};
-use super::loading::{Collection, LoadFailure, atlases_loaded};
+use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::picking::{close_up, select};
 use super::rendering::{Emphasis, LayoutTransition, ShowLayout};
 use super::{Selection, ViewSettings, ViewerState};
@@ -33,7 +33,7 @@ impl Plugin for UiPlugin {
 
 /// What the search box and filters ask for.
 #[derive(Resource, Default, Clone, PartialEq)]
-struct Filters {
+pub struct Filters {
     query: String,
     category: Option<String>,
     /// Years from and to, inclusive; images without a year are left out while it is set.
@@ -41,6 +41,10 @@ struct Filters {
 }
 
 impl Filters {
+    pub fn searching(query: String) -> Filters {
+        Filters { query, ..default() }
+    }
+
     fn is_empty(&self) -> bool {
         self.query.trim().is_empty() && self.category.is_none() && self.years.is_none()
     }
@@ -291,7 +295,7 @@ fn panels(
     mut egui: EguiContexts,
     collection: Res<Collection>,
     index: Res<SearchIndex>,
-    assets: Res<AssetServer>,
+    assets: ViewerAssets,
     transition: Res<LayoutTransition>,
     emphasis: Res<Emphasis>,
     time: Res<Time>,
@@ -324,7 +328,7 @@ fn panels(
             ui.heading("pixfly");
             ui.label(format!("{} images", manifest.image_count));
             let total = collection.atlases.len();
-            match atlases_loaded(&collection, &assets) {
+            match assets.atlases_loaded(&collection) {
                 Ok(loaded) if loaded < total => {
                     ui.add(
                         egui::ProgressBar::new(loaded as f32 / total as f32)

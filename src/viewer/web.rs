@@ -1,9 +1,9 @@
-//! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID`. It is read
+//! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID&search=TEXT`. It is read
 //! at start and kept up to date, so a link (or a reload after a lost WebGL context) shows the
 //! same thing. The page's root element also carries the viewer's state (`data-pixfly-state`,
 //! `data-pixfly-atlases`) for scripts and tests, and a failure is shown as text on the page.
 
-use super::loading::{Collection, LoadFailure, atlases_loaded};
+use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::rendering::LayoutTransition;
 use super::{Selection, ViewOptions, ViewerState};
 use bevy::prelude::*;
@@ -21,6 +21,7 @@ pub fn options_from_page() -> ViewOptions {
         window_size: (1280, 800),
         layout: get("layout"),
         image: get("image").and_then(|id| id.parse().ok()),
+        search: get("search"),
         poster: None,
     }
 }
@@ -84,11 +85,11 @@ fn write_state_to_page(state: Res<State<ViewerState>>) {
 /// `loaded/total`, once per change.
 fn write_atlases_to_page(
     collection: Option<Res<Collection>>,
-    assets: Res<AssetServer>,
+    assets: ViewerAssets,
     mut written: Local<Option<usize>>,
 ) {
     let Some(collection) = collection else { return };
-    let Ok(loaded) = atlases_loaded(&collection, &assets) else { return };
+    let Ok(loaded) = assets.atlases_loaded(&collection) else { return };
     if *written != Some(loaded)
         && let Some(root) = root_element()
     {

@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod layout;
+pub mod mipmaps;
 #[cfg(feature = "build")]
 pub mod reduce;
 
