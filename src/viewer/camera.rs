@@ -1,10 +1,12 @@
-//! Camera: orbit, pan and zoom (bevy_panorbit_camera: mouse and touch), fly with the keyboard,
-//! and smooth "fly to" an image, a group or the whole layout.
+//! Camera: orbit, pan and zoom (bevy_panorbit_camera: mouse and touch), fly with the keyboard
+//! (and, in fly mode, look around with the mouse), and smooth "fly to" an image, a group or the
+//! whole layout.
 
 use super::loading::{Collection, InitialLayout};
 use super::rendering::{LayoutTransition, ShowLayout};
 use super::{ViewSettings, ViewerState};
 use bevy::core_pipeline::tonemapping::Tonemapping;
+use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
 use bevy::render::view::Msaa;
 use bevy_egui::EguiContexts;
@@ -24,18 +26,31 @@ pub struct FlyTo {
 #[derive(Message, Clone, Copy)]
 pub struct FrameAll;
 
+/// Fly mode (G): dragging turns the view where the camera is, W/S fly along the view, Q/E down
+/// and up. Otherwise dragging orbits or pans and the keys glide across the view.
+#[derive(Resource, Default)]
+pub struct FlyMode(pub bool);
+
+/// Radians the view turns per pixel of mouse movement in fly mode.
+const LOOK_SENSITIVITY: f32 = 0.004;
+
+/// Fly mode's speed: this many times the distance to the nearest image, per second (at least an
+/// image's size), so the camera slows down as it comes up to images and never jumps through them.
+const FLY_SPEED: f32 = 1.5;
+
 pub struct CameraPlugin;
 
 impl Plugin for CameraPlugin {
     fn build(&self, app: &mut App) {
         app.add_plugins(PanOrbitCameraPlugin)
+            .init_resource::<FlyMode>()
             .add_message::<FlyTo>()
             .add_message::<FrameAll>()
             .add_systems(Startup, spawn_camera)
             .add_systems(OnEnter(ViewerState::Exploring), jump_to_first_view)
             .add_systems(
                 Update,
-                (follow_layout_changes, frame_all, fly_to, fly_with_keyboard)
+                (toggle_fly_mode, follow_layout_changes, frame_all, fly_to, look_around, fly_with_keyboard)
                     .chain()
                     .run_if(in_state(ViewerState::Exploring)),
             );
@@ -117,10 +132,15 @@ fn layout_framing(
 
 /// Controls that suit the layout: a flat layout drags like a map (left button or one finger
 /// pans), a three-dimensional one turns like a globe (left button or one finger orbits).
-/// Pinching zooms either way.
-fn set_controls(camera: &mut PanOrbitCamera, flat: bool) {
-    (camera.button_orbit, camera.button_pan) =
-        if flat { (MouseButton::Right, MouseButton::Left) } else { (MouseButton::Left, MouseButton::Right) };
+/// Pinching zooms either way. In fly mode the left button looks around instead.
+fn set_controls(camera: &mut PanOrbitCamera, flat: bool, fly: &FlyMode) {
+    (camera.button_orbit, camera.button_pan) = if fly.0 {
+        (MouseButton::Right, MouseButton::Middle)
+    } else if flat {
+        (MouseButton::Right, MouseButton::Left)
+    } else {
+        (MouseButton::Left, MouseButton::Right)
+    };
     camera.touch_controls = if flat { TouchControls::TwoFingerOrbit } else { TouchControls::OneFingerOrbit };
 }
 
@@ -128,6 +148,7 @@ fn jump_to_first_view(
     collection: Res<Collection>,
     initial: Res<InitialLayout>,
     settings: Res<ViewSettings>,
+    fly: Res<FlyMode>,
     window: Single<&Window>,
     mut camera: Single<&mut PanOrbitCamera>,
 ) {
@@ -148,7 +169,7 @@ fn jump_to_first_view(
         force_update: true,
         ..default()
     };
-    set_controls(&mut camera, collection.bundle.manifest.layouts[initial.0].dims == 2);
+    set_controls(&mut camera, collection.bundle.manifest.layouts[initial.0].dims == 2, &fly);
 }
 
 fn set_targets(camera: &mut PanOrbitCamera, (focus, distance, yaw, pitch): (Vec3, f32, f32, f32)) {
@@ -162,14 +183,71 @@ fn follow_layout_changes(
     mut changes: MessageReader<ShowLayout>,
     collection: Res<Collection>,
     settings: Res<ViewSettings>,
+    fly: Res<FlyMode>,
     window: Single<&Window>,
     mut camera: Single<&mut PanOrbitCamera>,
 ) {
     let Some(&ShowLayout(layout)) = changes.read().last() else { return };
     if layout < collection.places.len() {
         set_targets(&mut camera, layout_framing(&collection, layout, &settings, &window));
-        set_controls(&mut camera, collection.bundle.manifest.layouts[layout].dims == 2);
+        set_controls(&mut camera, collection.bundle.manifest.layouts[layout].dims == 2, &fly);
     }
+}
+
+fn toggle_fly_mode(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut egui: EguiContexts,
+    mut fly: ResMut<FlyMode>,
+    collection: Res<Collection>,
+    transition: Res<LayoutTransition>,
+    mut camera: Single<&mut PanOrbitCamera>,
+) {
+    if keys.just_pressed(KeyCode::KeyG) && !egui.ctx_mut().is_ok_and(|ctx| ctx.egui_wants_keyboard_input()) {
+        fly.0 = !fly.0;
+        info!("fly mode {}", if fly.0 { "on" } else { "off" });
+        set_controls(&mut camera, collection.bundle.manifest.layouts[transition.layout].dims == 2, &fly);
+    }
+}
+
+/// Where panorbit puts the camera relative to its focus.
+fn orbit_offset(yaw: f32, pitch: f32, radius: f32) -> Vec3 {
+    Quat::from_rotation_y(yaw) * Quat::from_rotation_x(-pitch) * Vec3::new(0.0, 0.0, radius)
+}
+
+/// The focus, yaw and pitch that turn the view by `turn` (yaw, pitch) with the camera staying
+/// where it is: the point looked at swings round the camera instead of the camera round it.
+fn turn_in_place(focus: Vec3, radius: f32, yaw: f32, pitch: f32, turn: Vec2) -> (Vec3, f32, f32) {
+    let eye = focus + orbit_offset(yaw, pitch, radius);
+    let (yaw, pitch) = (yaw + turn.x, (pitch + turn.y).clamp(-1.5, 1.5));
+    (eye - orbit_offset(yaw, pitch, radius), yaw, pitch)
+}
+
+/// In fly mode, dragging with the left button (off the panels) turns the view: right turns
+/// right, up looks up.
+fn look_around(
+    fly: Res<FlyMode>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    mut egui: EguiContexts,
+    mut camera: Single<&mut PanOrbitCamera>,
+) {
+    if !fly.0 || !buttons.pressed(MouseButton::Left) || motion.delta == Vec2::ZERO {
+        return;
+    }
+    if egui.ctx_mut().is_ok_and(|ctx| ctx.egui_is_using_pointer() || ctx.is_pointer_over_egui()) {
+        return;
+    }
+    let turn = Vec2::new(-motion.delta.x, motion.delta.y) * LOOK_SENSITIVITY;
+    let (focus, yaw, pitch) = turn_in_place(
+        camera.target_focus,
+        camera.target_radius,
+        camera.target_yaw,
+        camera.target_pitch,
+        turn,
+    );
+    camera.target_focus = focus;
+    camera.target_yaw = yaw;
+    camera.target_pitch = pitch;
 }
 
 fn frame_all(
@@ -193,10 +271,15 @@ fn fly_to(mut requests: MessageReader<FlyTo>, mut camera: Single<&mut PanOrbitCa
 }
 
 /// WASD (or arrows) glide across the view, Q/E move in and out; the speed grows with the
-/// distance, so crossing the collection and creeping up on one image both feel right.
+/// distance, so crossing the collection and creeping up on one image both feel right. In fly
+/// mode W/S fly along the view and Q/E down and up, the camera and the point it looks at together.
 fn fly_with_keyboard(
     keys: Res<ButtonInput<KeyCode>>,
     time: Res<Time>,
+    fly: Res<FlyMode>,
+    collection: Res<Collection>,
+    transition: Res<LayoutTransition>,
+    settings: Res<ViewSettings>,
     mut egui: EguiContexts,
     camera: Single<(&mut PanOrbitCamera, &Transform)>,
 ) {
@@ -213,6 +296,19 @@ fn fly_with_keyboard(
         return;
     }
     let step = orbit.target_radius * time.delta_secs();
+    if fly.0 {
+        // Where the camera is headed (it eases behind its targets), and how far the nearest
+        // image is from there: a scan of every image, only while a key is held.
+        let eye =
+            orbit.target_focus + orbit_offset(orbit.target_yaw, orbit.target_pitch, orbit.target_radius);
+        let places = &collection.places[transition.layout];
+        let nearest = places.iter().map(|p| p.distance_squared(eye)).fold(f32::INFINITY, f32::min).sqrt();
+        // A slow frame must not become one long jump.
+        let step = nearest.max(settings.image_size) * FLY_SPEED * time.delta_secs().min(0.1);
+        let along = transform.forward() * upwards + transform.right() * sideways + transform.up() * inwards;
+        orbit.target_focus += along * step;
+        return;
+    }
     let delta = (transform.right() * sideways + transform.up() * upwards) * step;
     orbit.target_focus += delta;
     orbit.target_radius =
@@ -222,6 +318,24 @@ fn fly_with_keyboard(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turning_in_place_keeps_the_camera_where_it_is() {
+        let (focus, radius, yaw, pitch) = (Vec3::new(3.0, -1.0, 2.0), 7.0, 0.4, 0.3);
+        let eye = focus + orbit_offset(yaw, pitch, radius);
+        let forward =
+            |focus: Vec3, yaw, pitch| (focus - (focus + orbit_offset(yaw, pitch, radius))).normalize();
+        // Mouse right and up: the view turns right (clockwise seen from above) and up.
+        let (new_focus, new_yaw, new_pitch) = turn_in_place(focus, radius, yaw, pitch, Vec2::new(-0.2, -0.1));
+        assert!((new_focus + orbit_offset(new_yaw, new_pitch, radius)).distance(eye) < 1e-4);
+        let (before, after) = (forward(focus, yaw, pitch), forward(new_focus, new_yaw, new_pitch));
+        assert!((before.angle_between(after) - 0.2236).abs() < 0.02, "{}", before.angle_between(after));
+        assert!(before.cross(after).y < 0.0, "did not turn right");
+        assert!(after.y > before.y, "did not look up");
+        // Looking straight up or down stops short of the pole, where yaw would be lost.
+        let (_, _, pitch) = turn_in_place(focus, radius, yaw, pitch, Vec2::new(0.0, 5.0));
+        assert_eq!(pitch, 1.5);
+    }
 
     #[test]
     fn a_few_far_outliers_do_not_decide_the_framing() {

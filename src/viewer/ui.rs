@@ -281,6 +281,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("wheel", "zoom"),
     ("W A S D, arrows", "fly across"),
     ("Q / E", "fly out / in"),
+    ("G", "fly mode: drag looks around, W / S fly forward / back, Q / E down / up"),
     ("click", "open an image (far ones are brought close)"),
     ("F", "fly to the open image"),
     ("Esc", "close the image"),
