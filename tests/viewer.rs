@@ -186,7 +186,7 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
         "the images did not end at the UMAP places"
     );
     // UMAP piles similar images on each other: the one on top of a pile covers the others.
-    let (_, drawn_count) = matching_images(&dir, &bundle, &shot);
+    let drawn_count = drawn(&shot.report, &shot.picture).len();
     assert!(drawn_count >= 20, "only {drawn_count} images drawn in full");
     let unexplained = unexplained_points(&dir, &bundle, &shot);
     assert_eq!(unexplained, 0, "points that show none of the images placed over them");

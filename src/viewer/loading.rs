@@ -201,7 +201,7 @@ pub const ATLAS_MEMORY_BUDGET: u64 = 1 << 30;
 pub struct PreparedAtlases {
     done: Vec<bool>,
     /// Each side of every atlas is divided by this.
-    pub reduction: u32,
+    reduction: u32,
     /// GPU texture bytes of the prepared atlases.
     pub bytes: u64,
 }
@@ -237,11 +237,11 @@ fn prepare_atlas(image: &mut Image, reduction: u32) -> u64 {
     let size = image.texture_descriptor.size;
     let rgba8 =
         matches!(image.texture_descriptor.format, TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm);
-    let Some(data) = image.data.take().filter(|_| rgba8 && image.texture_descriptor.mip_level_count == 1)
-    else {
+    if !rgba8 || image.texture_descriptor.mip_level_count != 1 {
         // Not an atlas as pixfly writes them: shown as it came.
         return image.data.as_ref().map_or(0, |d| d.len() as u64);
-    };
+    }
+    let Some(data) = image.data.take() else { return 0 };
     let (data, width, height) = if reduction > 1 {
         pixfly_core::mipmaps::reduce(&data, size.width, size.height, reduction)
     } else {
