@@ -2,13 +2,16 @@
 //! the web read bundles the same way (files or HTTP) with the same validation.
 
 use super::ViewerState;
+use bevy::asset::RenderAssetUsages;
 use bevy::asset::{AssetLoader, LoadContext, LoadState, io::Reader};
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureFormat};
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use pixfly_core::bundle::{Bundle, BundleError};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The asset source that points at the bundle being viewed (a folder, or a URL on the web).
 pub const BUNDLE_SOURCE: &str = "bundle";
@@ -55,19 +58,112 @@ impl AssetLoader for BundleLoader {
         let bundle = Bundle::from_parts(&manifest_bytes, |rel| {
             files.remove(rel).ok_or_else(|| BundleError::Invalid(format!("{rel} was not read")))
         })?;
+        let sizes: Vec<(u32, u32)> = bundle.manifest.atlases.iter().map(|a| (a.width, a.height)).collect();
+        let reduction = pixfly_core::mipmaps::reduction_for(&sizes, ATLAS_MEMORY_BUDGET);
+        if reduction > 1 {
+            info!("atlases reduced {reduction}× to fit {} MiB of texture memory", ATLAS_MEMORY_BUDGET >> 20);
+        }
         let mut atlases = Vec::new();
         for atlas in &bundle.manifest.atlases {
             let path = load_context
                 .path()
                 .resolve_embed_str(&atlas.path)
                 .map_err(|e| invalid_path(&atlas.path, e))?;
-            atlases.push(load_context.load(path));
+            let settings =
+                move |settings: &mut JpegSettings| *settings = JpegSettings { reduction, atlas: true };
+            atlases.push(load_context.load_builder().with_settings(settings).load(path));
         }
         Ok(BundleAsset { bundle: Arc::new(bundle), atlases })
     }
 
     fn extensions(&self) -> &[&str] {
         &["json"]
+    }
+}
+
+/// Loads the JPEGs pixfly writes (atlases, thumbnails) as textures ready for the GPU: decoded
+/// straight to RGBA, reduced as `JpegSettings` asks and given their mip chain, all in the asset
+/// loader's threads. (Bevy's own image loader decodes to RGB and left the rest to the main
+/// thread, which made a 100,000-image bundle wait seconds for its first frame.)
+/// The pixels go to the render world only (moved, not copied: at 100,000 images the copy was
+/// half a gigabyte), so the loader counts the atlases' texture bytes itself.
+#[derive(TypePath)]
+struct JpegLoader {
+    atlas_bytes: Arc<AtomicU64>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+pub struct JpegSettings {
+    /// Each side is divided by this (a power of two).
+    pub reduction: u32,
+    /// Counted in `AtlasTextureBytes`.
+    pub atlas: bool,
+}
+
+impl Default for JpegSettings {
+    fn default() -> Self {
+        JpegSettings { reduction: 1, atlas: false }
+    }
+}
+
+/// GPU texture memory of the atlases loaded so far (reduced to the budget, with mipmaps).
+#[derive(Resource, Clone, Default)]
+pub struct AtlasTextureBytes(Arc<AtomicU64>);
+
+impl AtlasTextureBytes {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl AssetLoader for JpegLoader {
+    type Asset = Image;
+    type Settings = JpegSettings;
+    type Error = BundleError;
+
+    async fn load(
+        &self,
+        reader: &mut dyn Reader,
+        settings: &JpegSettings,
+        load_context: &mut LoadContext<'_>,
+    ) -> Result<Image, BundleError> {
+        let path = load_context.path().to_string();
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|source| BundleError::Io { path: path.clone(), source })?;
+        let invalid = |error: String| {
+            BundleError::Invalid(format!("{path} is not a JPEG the viewer can read: {error}"))
+        };
+        let options = zune_core::options::DecoderOptions::default()
+            .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::RGBA);
+        let mut decoder =
+            zune_jpeg::JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&bytes), options);
+        let rgba = decoder.decode().map_err(|e| invalid(e.to_string()))?;
+        let info = decoder.info().ok_or_else(|| invalid("no image size".into()))?;
+        let (width, height) = (u32::from(info.width), u32::from(info.height));
+        if rgba.len() != width as usize * height as usize * 4 {
+            return Err(invalid(format!("{} bytes for {width}×{height} RGBA pixels", rgba.len())));
+        }
+        let (rgba, width, height) = match settings.reduction {
+            0 | 1 => (rgba, width, height),
+            factor => pixfly_core::mipmaps::reduce(&rgba, width, height, factor),
+        };
+        let (data, levels) = pixfly_core::mipmaps::mip_chain(rgba, width, height);
+        if settings.atlas {
+            self.atlas_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+        }
+        let size = Extent3d { width, height, depth_or_array_layers: 1 };
+        let usage = RenderAssetUsages::RENDER_WORLD;
+        let mut image = Image::new_uninit(size, TextureDimension::D2, TextureFormat::Rgba8UnormSrgb, usage);
+        image.texture_descriptor.mip_level_count = levels;
+        image.data = Some(data);
+        Ok(image)
+    }
+
+    fn extensions(&self) -> &[&str] {
+        &["jpg", "jpeg"]
     }
 }
 
@@ -127,12 +223,13 @@ pub struct LoadingPlugin;
 
 impl Plugin for LoadingPlugin {
     fn build(&self, app: &mut App) {
+        let atlas_bytes = AtlasTextureBytes::default();
+        app.register_asset_loader(JpegLoader { atlas_bytes: atlas_bytes.0.clone() });
+        app.insert_resource(atlas_bytes);
         app.init_asset::<BundleAsset>()
             .init_asset_loader::<BundleLoader>()
             .add_systems(Startup, start_loading)
-            .init_resource::<PreparedAtlases>()
-            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)))
-            .add_systems(Update, prepare_atlases.run_if(resource_exists::<Collection>));
+            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
     }
 }
 
@@ -196,70 +293,11 @@ fn fail(commands: &mut Commands, next: &mut NextState<ViewerState>, message: Str
 /// camera get their own 256-pixel thumbnails.
 pub const ATLAS_MEMORY_BUDGET: u64 = 1 << 30;
 
-/// Which atlases have been made ready for the GPU (reduced to the budget, mipmapped).
-#[derive(Resource, Default)]
-pub struct PreparedAtlases {
-    done: Vec<bool>,
-    /// Each side of every atlas is divided by this.
-    reduction: u32,
-    /// GPU texture bytes of the prepared atlases.
-    pub bytes: u64,
-}
-
-/// Gives each atlas, once loaded, the size the budget allows and its mip chain, before the
-/// GPU first sees it (it is uploaded after this frame's update).
-fn prepare_atlases(
-    collection: Res<Collection>,
-    mut prepared: ResMut<PreparedAtlases>,
-    mut images: ResMut<Assets<Image>>,
-) {
-    let atlases = &collection.bundle.manifest.atlases;
-    if prepared.done.len() != atlases.len() {
-        let sizes: Vec<(u32, u32)> = atlases.iter().map(|a| (a.width, a.height)).collect();
-        let reduction = pixfly_core::mipmaps::reduction_for(&sizes, ATLAS_MEMORY_BUDGET);
-        if reduction > 1 {
-            info!("atlases reduced {reduction}× to fit {} MiB of texture memory", ATLAS_MEMORY_BUDGET >> 20);
-        }
-        *prepared = PreparedAtlases { done: vec![false; atlases.len()], reduction, bytes: 0 };
-    }
-    for (i, handle) in collection.atlases.iter().enumerate() {
-        if prepared.done[i] {
-            continue;
-        }
-        let Some(mut image) = images.get_mut(handle) else { continue };
-        prepared.bytes += prepare_atlas(&mut image, prepared.reduction);
-        prepared.done[i] = true;
-    }
-}
-
-/// Reduce and mipmap one atlas in place; returns its GPU bytes.
-fn prepare_atlas(image: &mut Image, reduction: u32) -> u64 {
-    let size = image.texture_descriptor.size;
-    let rgba8 =
-        matches!(image.texture_descriptor.format, TextureFormat::Rgba8UnormSrgb | TextureFormat::Rgba8Unorm);
-    if !rgba8 || image.texture_descriptor.mip_level_count != 1 {
-        // Not an atlas as pixfly writes them: shown as it came.
-        return image.data.as_ref().map_or(0, |d| d.len() as u64);
-    }
-    let Some(data) = image.data.take() else { return 0 };
-    let (data, width, height) = if reduction > 1 {
-        pixfly_core::mipmaps::reduce(&data, size.width, size.height, reduction)
-    } else {
-        (data, size.width, size.height)
-    };
-    let (data, levels) = pixfly_core::mipmaps::mip_chain(data, width, height);
-    let bytes = data.len() as u64;
-    image.texture_descriptor.size = Extent3d { width, height, depth_or_array_layers: 1 };
-    image.texture_descriptor.mip_level_count = levels;
-    image.data = Some(data);
-    bytes
-}
-
-/// The asset server, and which atlases are ready to draw.
+/// The asset server, and the textures it has loaded.
 #[derive(SystemParam)]
 pub struct ViewerAssets<'w> {
     server: Res<'w, AssetServer>,
-    pub prepared: Res<'w, PreparedAtlases>,
+    pub atlas_bytes: Res<'w, AtlasTextureBytes>,
 }
 
 impl std::ops::Deref for ViewerAssets<'_> {
@@ -275,9 +313,9 @@ impl ViewerAssets<'_> {
     pub fn atlases_loaded(&self, collection: &Collection) -> Result<usize, String> {
         let mut loaded = 0;
         let atlases = collection.atlases.iter().zip(&collection.bundle.manifest.atlases);
-        for (i, (handle, atlas)) in atlases.enumerate() {
+        for (handle, atlas) in atlases {
             match self.server.load_state(handle) {
-                LoadState::Loaded if self.prepared.done.get(i) == Some(&true) => loaded += 1,
+                LoadState::Loaded => loaded += 1,
                 LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),
                 _ => {}
             }

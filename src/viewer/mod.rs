@@ -14,6 +14,7 @@ pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+use bevy::app::{TaskPoolOptions, TaskPoolThreadAssignmentPolicy};
 use bevy::asset::AssetMetaCheck;
 use bevy::asset::io::AssetSourceBuilder;
 use bevy::prelude::*;
@@ -104,7 +105,17 @@ pub fn run(options: ViewOptions) -> AppExit {
     };
     // Bundles have no `.meta` files beside their images: don't ask the web server for them.
     let asset = AssetPlugin { meta_check: AssetMetaCheck::Never, ..default() };
-    app.add_plugins(DefaultPlugins.set(render).set(asset).set(WindowPlugin {
+    // Asset loaders run in the IO pool, one thread on two cores by default: the atlases' decoding
+    // and mipmaps are most of the work before a big collection's first picture, so give it half.
+    let io = TaskPoolThreadAssignmentPolicy {
+        min_threads: 2,
+        max_threads: 8,
+        percent: 0.5,
+        on_thread_spawn: None,
+        on_thread_destroy: None,
+    };
+    let tasks = TaskPoolPlugin { task_pool_options: TaskPoolOptions { io, ..default() } };
+    app.add_plugins(DefaultPlugins.set(render).set(asset).set(tasks).set(WindowPlugin {
         primary_window: Some(Window {
             title: "pixfly".into(),
             resolution: WindowResolution::new(width, height),

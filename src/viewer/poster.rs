@@ -53,7 +53,9 @@ struct Steps {
     /// Frames to wait after asking for a change, so the systems that make it have read the
     /// request before "has everything settled?" is asked.
     pending: u32,
-    /// Seconds from start until every atlas had arrived.
+    /// Seconds from start until the first atlas had arrived (images start to show; the others
+    /// appear as their atlases land) and until every atlas had.
+    first_images_after: Option<f32>,
     ready_after: Option<f32>,
     /// Wall time of each settled frame, for the frame-time benchmark.
     frame_seconds: Vec<f32>,
@@ -85,10 +87,14 @@ fn take_steps(
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    match assets.atlases_loaded(&collection) {
+    let loaded = assets.atlases_loaded(&collection);
+    if matches!(loaded, Ok(n) if n > 0) {
+        steps.first_images_after.get_or_insert(time.elapsed_secs());
+    }
+    match loaded {
         Ok(loaded) if loaded == collection.atlases.len() => {
             steps.ready_after.get_or_insert(time.elapsed_secs());
-            steps.atlas_texture_bytes = assets.prepared.bytes;
+            steps.atlas_texture_bytes = assets.atlas_bytes.get();
         }
         Ok(_) => return,
         Err(message) => {
@@ -224,6 +230,7 @@ fn write_report(
         "layout": collection.bundle.manifest.layouts[transition.layout].name,
         "selected": selection.selected,
         "close_ups": close_ups.images(),
+        "first_images_after_seconds": steps.first_images_after,
         "ready_after_seconds": steps.ready_after,
         "frame_seconds": steps.frame_seconds,
         "atlas_texture_bytes": steps.atlas_texture_bytes,

@@ -12,6 +12,9 @@ const RGBA: usize = 4;
 /// `rgba` (`width × height`) averaged over `factor × factor` blocks: the reduced pixels and size.
 /// A trailing partial block is dropped (as GPU mip levels round down); never below 1 × 1.
 pub fn reduce(rgba: &[u8], width: u32, height: u32, factor: u32) -> (Vec<u8>, u32, u32) {
+    if factor == 2 && width >= 2 && height >= 2 {
+        return halve(rgba, width, height);
+    }
     let factor = factor.max(1);
     let (out_w, out_h) = ((width / factor).max(1), (height / factor).max(1));
     // Blocks never reach past the source, even when it is smaller than one block.
@@ -30,6 +33,26 @@ pub fn reduce(rgba: &[u8], width: u32, height: u32, factor: u32) -> (Vec<u8>, u3
         }
         let count = (block_w * block_h) as u32;
         out.extend(sums.iter().map(|&s| ((s + count / 2) / count) as u8));
+    }
+    (out, out_w, out_h)
+}
+
+/// `reduce` by 2, every mip level's step, in a form the compiler vectorises: the general loop
+/// took a fifth of a 100,000-image bundle's loading time.
+fn halve(rgba: &[u8], width: u32, height: u32) -> (Vec<u8>, u32, u32) {
+    let (out_w, out_h) = (width / 2, height / 2);
+    let row = width as usize * RGBA;
+    let mut out = vec![0; out_w as usize * out_h as usize * RGBA];
+    for (out_row, rows) in out.chunks_exact_mut(out_w as usize * RGBA).zip(rgba.chunks_exact(2 * row)) {
+        let (top, bottom) = rows.split_at(row);
+        // Two pixels of the top row and two of the bottom row make one output pixel.
+        let blocks = top.chunks_exact(2 * RGBA).zip(bottom.chunks_exact(2 * RGBA));
+        for (pixel, (t, b)) in out_row.chunks_exact_mut(RGBA).zip(blocks) {
+            for c in 0..RGBA {
+                let sum = u16::from(t[c]) + u16::from(t[c + RGBA]) + u16::from(b[c]) + u16::from(b[c + RGBA]);
+                pixel[c] = ((sum + 2) >> 2) as u8;
+            }
+        }
     }
     (out, out_w, out_h)
 }
@@ -79,6 +102,29 @@ mod tests {
         // A factor larger than the texture averages all of it into one pixel.
         let (out, w, h) = reduce(&rgba[..8], 2, 1, 8);
         assert_eq!(((w, h), out), ((1, 1), vec![50, 50, 50, 255]));
+    }
+
+    #[test]
+    fn halving_matches_the_general_block_average() {
+        // Odd and even sizes, with values that exercise rounding.
+        for (w, h) in [(2u32, 2u32), (5, 3), (8, 7), (33, 2)] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 97 % 256) as u8).collect();
+            let general = {
+                let mut sums = Vec::new();
+                for y in 0..h / 2 {
+                    for x in 0..w / 2 {
+                        for c in 0..4 {
+                            let at = |dx: u32, dy: u32| {
+                                u32::from(rgba[(((y * 2 + dy) * w + x * 2 + dx) * 4 + c) as usize])
+                            };
+                            sums.push(((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4) as u8);
+                        }
+                    }
+                }
+                sums
+            };
+            assert_eq!(reduce(&rgba, w, h, 2), (general, w / 2, h / 2), "{w}x{h}");
+        }
     }
 
     #[test]
