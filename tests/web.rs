@@ -98,6 +98,21 @@ fn serve_answers_like_a_static_host_and_nothing_outside_the_site() {
     let (status, head, body) = server.request("HEAD", "/pixfly_bg.wasm", "");
     assert!(status == 200 && body.is_empty() && head.contains("content-length: 1000"), "{head}");
 
+    // A compressed copy beside the wasm goes to browsers that accept its coding, as the wasm.
+    std::fs::write(site.join("pixfly_bg.wasm.br"), b"brotli bytes").unwrap();
+    let (status, head, body) =
+        server.request("GET", "/pixfly_bg.wasm", "Accept-Encoding: gzip, deflate, br\r\n");
+    assert_eq!((status, body.as_slice()), (200, b"brotli bytes".as_slice()));
+    assert!(
+        head.contains("content-encoding: br") && head.contains("content-type: application/wasm"),
+        "{head}"
+    );
+    let (status, head, body) = server.request("GET", "/pixfly_bg.wasm", "Accept-Encoding: gzip\r\n");
+    assert!(status == 200 && body == wasm && !head.contains("content-encoding"), "{head}");
+    let (status, _, body) =
+        server.request("GET", "/pixfly_bg.wasm", "Accept-Encoding: br\r\nRange: bytes=0-9\r\n");
+    assert_eq!((status, body.as_slice()), (206, &wasm[..10]));
+
     // Nothing outside the folder, however the path is spelt.
     for path in [
         "/../secret.txt",
@@ -140,11 +155,17 @@ fn export_web_writes_the_viewer_and_the_bundle_without_its_cache() {
         (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
     };
 
+    std::fs::write(viewer.join("pixfly_bg.wasm.br"), "compressed").unwrap();
     let (ok, stderr) = export(&bundle, &viewer);
     assert!(ok, "{stderr}");
-    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm"] {
-        assert_eq!(std::fs::read_to_string(site.join(name)).unwrap(), name);
+    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm", "pixfly_bg.wasm.br"] {
+        let expected = if name.ends_with(".br") { "compressed" } else { name };
+        assert_eq!(std::fs::read_to_string(site.join(name)).unwrap(), expected);
     }
+    // A viewer built without compressed copies takes the old ones away (else they'd be served).
+    std::fs::remove_file(viewer.join("pixfly_bg.wasm.br")).unwrap();
+    let (ok, stderr) = export(&bundle, &viewer);
+    assert!(ok && !site.join("pixfly_bg.wasm.br").exists(), "{stderr}");
     let copied = Bundle::open(&site.join("bundle")).expect("the site's bundle is a whole bundle");
     assert_eq!(copied.manifest, Bundle::open(&bundle).unwrap().manifest);
     assert!(

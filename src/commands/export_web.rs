@@ -22,6 +22,10 @@ pub struct ExportWebArgs {
 /// What scripts/build-web.sh leaves in web/dist: the page, the wasm-bindgen glue and the wasm.
 const VIEWER_FILES: [&str; 3] = ["index.html", "pixfly.js", "pixfly_bg.wasm"];
 
+/// The wasm compressed ahead of time, for hosts that serve such copies; when the viewer has
+/// none, old ones are removed from the site (a host would send them in place of the new wasm).
+const COMPRESSED_COPIES: [&str; 2] = ["pixfly_bg.wasm.br", "pixfly_bg.wasm.gz"];
+
 /// The page loads `bundle/` next to it unless its URL says `?bundle=...`.
 const BUNDLE_DIR: &str = "bundle";
 
@@ -33,6 +37,15 @@ pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     for name in VIEWER_FILES {
         copy_atomic(&viewer.join(name), &args.output.join(name))?;
+    }
+    for name in COMPRESSED_COPIES {
+        let (copy, site_copy) = (viewer.join(name), args.output.join(name));
+        if copy.exists() {
+            copy_atomic(&copy, &site_copy)?;
+        } else if site_copy.exists() {
+            std::fs::remove_file(&site_copy)
+                .with_context(|| format!("cannot remove {}", site_copy.display()))?;
+        }
     }
 
     // Copied beside the old one, then swapped in, so an interrupted export leaves a whole bundle.

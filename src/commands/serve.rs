@@ -51,10 +51,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 fn answer(root: &Path, request: Request) {
     let (method, url) = (request.method().clone(), request.url().to_string());
-    let range = request.headers().iter().find(|h| h.field.equiv("Range")).map(|h| h.value.to_string());
+    let field = |name: &'static str| {
+        request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.to_string())
+    };
+    let (range, accepted) = (field("Range"), field("Accept-Encoding").unwrap_or_default());
     let reply = match method {
         Method::Get | Method::Head => match site_file(root, &url) {
-            Ok(path) => file_reply(&path, range.as_deref()),
+            // A part of the file is a part of it as stored, never of a compressed copy.
+            Ok(path) => match precompressed(root, &path, &accepted).filter(|_| range.is_none()) {
+                Some((copy, coding)) => file_reply(&copy, &path, Some(coding), None),
+                None => file_reply(&path, &path, None, range.as_deref()),
+            },
             Err(refusal) => Err(refusal),
         },
         _ => Err(Refusal::new(405, "only GET and HEAD")),
@@ -118,17 +125,46 @@ fn site_file(root: &Path, url: &str) -> Result<PathBuf, Refusal> {
     Ok(real)
 }
 
-/// The whole file, or the byte range asked for; with the status for the log.
-fn file_reply(path: &Path, range: Option<&str>) -> Result<(Response<Box<dyn Read + Send>>, String), Refusal> {
+/// A copy of `path` compressed ahead of time (`NAME.br`, `NAME.gz`: scripts/build-web.sh writes
+/// them for the wasm) in a coding the browser accepts, as static hosts serve them (nginx's
+/// `brotli_static` and `gzip_static`, for instance); with its `Content-Encoding`.
+fn precompressed(root: &Path, path: &Path, accepted: &str) -> Option<(PathBuf, &'static str)> {
+    let accepts = |coding: &str| {
+        accepted.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts.next() == Some(coding) && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
+    };
+    [("br", "br"), ("gz", "gzip")].into_iter().find_map(|(extension, coding)| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{extension}"));
+        let copy = PathBuf::from(name).canonicalize().ok()?;
+        (accepts(coding) && copy.starts_with(root) && copy.is_file()).then_some((copy, coding))
+    })
+}
+
+/// The whole file, or the byte range asked for; with the status for the log. `named` is the file
+/// the URL names (its type is the answer's type), `path` what is sent: the same file, or a copy
+/// of it compressed in `coding`.
+fn file_reply(
+    path: &Path,
+    named: &Path,
+    coding: Option<&str>,
+    range: Option<&str>,
+) -> Result<(Response<Box<dyn Read + Send>>, String), Refusal> {
     let mut file = File::open(path).map_err(|e| Refusal::new(403, format!("cannot read it: {e}")))?;
     let size = file.metadata().map_err(|e| Refusal::new(500, e.to_string()))?.len();
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let mime = mime_guess::from_path(named).first_or_octet_stream();
     let mut headers = vec![
         header("Content-Type", mime.as_ref()),
         header("Accept-Ranges", "bytes"),
         // A preview: a rebuilt site shows at the next reload.
         header("Cache-Control", "no-cache"),
+        header("Vary", "Accept-Encoding"),
     ];
+    if let Some(coding) = coding {
+        headers.push(header("Content-Encoding", coding));
+    }
     let (status, start, length) = match range.map(|r| byte_range(r, size)) {
         None | Some(RangeAnswer::Ignore) => (200, 0, size),
         Some(RangeAnswer::Part(first, last)) => {
@@ -142,7 +178,8 @@ fn file_reply(path: &Path, range: Option<&str>) -> Result<(Response<Box<dyn Read
     file.seek(SeekFrom::Start(start)).map_err(|e| Refusal::new(500, e.to_string()))?;
     let body: Box<dyn Read + Send> = Box::new(file.take(length));
     let response = Response::new(StatusCode(status), headers, body, Some(length as usize), None);
-    Ok((response, format!("{status} {length} bytes {mime}")))
+    let coded = coding.map(|c| format!(" ({c})")).unwrap_or_default();
+    Ok((response, format!("{status} {length} bytes {mime}{coded}")))
 }
 
 fn header(name: &str, value: &str) -> Header {
@@ -197,6 +234,23 @@ mod tests {
         let root = site.path().canonicalize().unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("link.txt")).unwrap();
         assert_eq!(site_file(&root, "/link.txt").unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn compressed_copies_go_to_browsers_that_accept_them() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().canonicalize().unwrap();
+        let wasm = root.join("pixfly_bg.wasm");
+        for name in ["pixfly_bg.wasm", "pixfly_bg.wasm.br", "pixfly_bg.wasm.gz", "index.html"] {
+            std::fs::write(root.join(name), name).unwrap();
+        }
+        let chosen = |accepted: &str| precompressed(&root, &wasm, accepted).map(|(p, c)| (p, c.to_owned()));
+        assert_eq!(chosen("gzip, deflate, br, zstd"), Some((root.join("pixfly_bg.wasm.br"), "br".into())));
+        assert_eq!(chosen("gzip;q=1.0, br;q=0"), Some((root.join("pixfly_bg.wasm.gz"), "gzip".into())));
+        assert_eq!(chosen("identity"), None);
+        assert_eq!(chosen(""), None);
+        // No copy beside it: the file itself.
+        assert_eq!(precompressed(&root, &root.join("index.html"), "br, gzip"), None);
     }
 
     #[test]
