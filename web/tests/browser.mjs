@@ -33,8 +33,9 @@ const browser = await chromium.launch({
   ],
 });
 const result = { console_errors: [], page_errors: [] };
+let page;
 try {
-  const page = await browser.newPage({ viewport: { width, height }, hasTouch: Boolean(tap) });
+  page = await browser.newPage({ viewport: { width, height }, hasTouch: Boolean(tap) });
   // Bevy logs its errors through console.log, styled: "%cERROR%c …".
   page.on("console", (m) => {
     if (m.type() === "error" || m.text().startsWith("%cERROR")) result.console_errors.push(m.text());
@@ -107,6 +108,10 @@ try {
   await page.screenshot({ path: out });
 } catch (error) {
   result.error = String(error);
+  // Where it got stuck, for the message.
+  result.state = await page?.evaluate(() => document.documentElement.dataset.pixflyState).catch(() => null);
+  result.atlases = await page?.evaluate(() => document.documentElement.dataset.pixflyAtlases).catch(() => null);
+  result.status_text = await page?.textContent("#message").catch(() => null);
 } finally {
   await browser.close();
 }
