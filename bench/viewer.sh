@@ -2,8 +2,8 @@
 # Frame-time benchmark of the viewer: synthetic bundles of 10k, 100k and 1M images (random
 # positions, the demo bundle's real atlases reused), each rendered by `pixfly view --screenshot`;
 # prints time to the first images (the first atlas drawn) and to all of them, frame time and
-# atlas texture memory, with frame time as a ratio to the 10k run of the same script. Here (no GPU) it measures Mesa's lavapipe; on a
-# GPU machine run it without the lavapipe variables.
+# atlas texture memory, with frame time as a ratio to the 10k run of the same script. Here (no
+# GPU) it measures Mesa's lavapipe; on a GPU machine run it without the lavapipe variables.
 #     bench/viewer.sh [SOURCE_BUNDLE] [COUNTS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

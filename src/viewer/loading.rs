@@ -55,7 +55,7 @@ impl AssetLoader for BundleLoader {
             })?;
             files.insert(rel.clone(), bytes);
         }
-        let bundle = Bundle::from_parts(&manifest_bytes, |rel| {
+        let bundle = Bundle::from_manifest(manifest, |rel| {
             files.remove(rel).ok_or_else(|| BundleError::Invalid(format!("{rel} was not read")))
         })?;
         let sizes: Vec<(u32, u32)> = bundle.manifest.atlases.iter().map(|a| (a.width, a.height)).collect();

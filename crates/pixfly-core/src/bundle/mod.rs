@@ -67,9 +67,17 @@ impl Bundle {
     /// (a file system, an HTTP fetch, a zip…). Everything is validated.
     pub fn from_parts(
         manifest_bytes: &[u8],
+        read: impl FnMut(&str) -> Result<Vec<u8>, BundleError>,
+    ) -> Result<Bundle, BundleError> {
+        Bundle::from_manifest(parse_manifest(manifest_bytes)?, read)
+    }
+
+    /// [`Bundle::from_parts`] for a manifest already parsed with [`parse_manifest`] (to learn
+    /// which files to fetch, say), so a large one is not parsed twice.
+    pub fn from_manifest(
+        manifest: Manifest,
         mut read: impl FnMut(&str) -> Result<Vec<u8>, BundleError>,
     ) -> Result<Bundle, BundleError> {
-        let manifest = parse_manifest(manifest_bytes)?;
         let count = manifest.image_count as usize;
         let positions = manifest
             .layouts
