@@ -132,6 +132,46 @@ fn serve_answers_like_a_static_host_and_nothing_outside_the_site() {
     assert!(log.contains("GET /../secret.txt 403"), "{log}");
 }
 
+/// A browser opens a handful of connections at once and keeps them open between requests; every
+/// one must be answered, however many are open. (The first server, on tiny_http, left some
+/// unread when they arrived together, and the page waited forever for an atlas.)
+#[test]
+fn serve_answers_every_kept_alive_connection() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("atlas.jpg"), vec![7u8; 20_000]).unwrap();
+    let server = Server::start(site.path());
+    let address = server.url.trim_start_matches("http://").to_string();
+    let mut connections: Vec<TcpStream> = (0..24).map(|_| TcpStream::connect(&address).unwrap()).collect();
+    for round in 0..2 {
+        for stream in &mut connections {
+            write!(stream, "GET /atlas.jpg HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap();
+        }
+        for (i, stream) in connections.iter_mut().enumerate() {
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+            let (status, length) = read_answer_head(stream)
+                .unwrap_or_else(|e| panic!("connection {i}, round {round}: no answer within 20 s ({e})"));
+            assert_eq!((status, length), (200, 20_000), "connection {i}, round {round}");
+            let mut body = vec![0u8; length];
+            stream.read_exact(&mut body).unwrap();
+        }
+    }
+}
+
+/// Status and `Content-Length` of the answer coming on a kept-alive connection.
+fn read_answer_head(stream: &mut TcpStream) -> std::io::Result<(u16, usize)> {
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length: ")).and_then(|v| v.trim().parse().ok());
+    Ok((head[9..12].parse().unwrap(), length.unwrap_or(0)))
+}
+
 #[test]
 fn serve_refuses_a_missing_folder_clearly() {
     let output = pixfly(&["serve".as_ref(), "/no/such/site".as_ref(), "--port".as_ref(), "0".as_ref()]);

@@ -3,11 +3,15 @@
 //! reachable outside the folder.
 
 use anyhow::{Context, anyhow, bail};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{ACCEPT_ENCODING, HeaderValue, RANGE};
+use hyper::{Method, Request, Response};
+use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 use tracing::{info, warn};
 
 #[derive(clap::Args)]
@@ -19,67 +23,81 @@ pub struct ServeArgs {
     port: u16,
 }
 
-/// Requests answered at once; more wait in line (a page asks for a handful of files at a time).
-const WORKERS: usize = 4;
-
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let root = args.site.canonicalize().with_context(|| format!("cannot open {}", args.site.display()))?;
     if !root.is_dir() {
         bail!("{} is not a folder", root.display());
     }
-    let server = Server::http(("127.0.0.1", args.port))
-        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    let address = server.server_addr().to_ip().context("the server has no IP address")?;
-    // On stdout, so scripts (and the tests) can read the address when the port was 0.
-    println!("serving {} at http://{address}/ (Ctrl-C stops)", root.display());
-    let server = Arc::new(server);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, root) = (server.clone(), root.clone());
-            std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    answer(&root, request);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.join().map_err(|_| anyhow!("a server thread failed"))?;
-    }
-    Ok(())
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_io().build()?;
+    runtime.block_on(serve(Arc::new(root), args.port))
 }
 
-fn answer(root: &Path, request: Request) {
-    let (method, url) = (request.method().clone(), request.url().to_string());
-    let field = |name: &'static str| {
-        request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.to_string())
+/// Every connection gets its own task, kept alive as long as the browser keeps it (a page asks
+/// for its atlases over a handful of connections at once).
+async fn serve(root: Arc<PathBuf>, port: u16) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let address = listener.local_addr()?;
+    // On stdout, so scripts (and the tests) can read the address when the port was 0.
+    println!("serving {} at http://{address}/ (Ctrl-C stops)", root.display());
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(connection) => connection,
+            Err(e) => {
+                warn!("cannot accept a connection: {e}");
+                continue;
+            }
+        };
+        let root = root.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| answer(root.clone(), request));
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                // The browser went away mid-answer (a cancelled fetch): nothing to do but note it.
+                info!("connection closed early: {e}");
+            }
+        });
+    }
+}
+
+async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (method, url) = (request.method().clone(), request.uri().to_string());
+    let field =
+        |name| request.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned);
+    let (range, accepted) = (field(RANGE), field(ACCEPT_ENCODING).unwrap_or_default());
+    let reply = if method == Method::GET || method == Method::HEAD {
+        // Files are read in the blocking pool, off the threads that serve connections.
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || reply(&root, &url, range, &accepted))
+            .await
+            .unwrap_or_else(|e| Err(Refusal::new(500, format!("the reply failed: {e}"))))
+    } else {
+        Err(Refusal::new(405, "only GET and HEAD"))
     };
-    let (range, accepted) = (field("Range"), field("Accept-Encoding").unwrap_or_default());
-    let reply = match method {
-        Method::Get | Method::Head => match site_file(root, &url) {
-            // A part of the file is a part of it as stored, never of a compressed copy.
-            Ok(path) => match precompressed(root, &path, &accepted).filter(|_| range.is_none()) {
-                Some((copy, coding)) => file_reply(&copy, &path, Some(coding), None),
-                None => file_reply(&path, &path, None, range.as_deref()),
-            },
-            Err(refusal) => Err(refusal),
-        },
-        _ => Err(Refusal::new(405, "only GET and HEAD")),
-    };
-    let result = match reply {
-        Ok((response, status)) => {
-            info!("{method} {url} {status}");
-            request.respond(response)
+    let response = match reply {
+        Ok(file) => {
+            info!("{method} {url} {}", file.summary);
+            file.response
         }
         Err(refusal) => {
             warn!("{method} {url} {}: {}", refusal.status, refusal.why);
             let body = format!("{} {}\n", refusal.status, refusal.why);
-            request.respond(Response::from_string(body).with_status_code(refusal.status))
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() = hyper::StatusCode::from_u16(refusal.status).expect("a valid status");
+            response
         }
     };
-    if let Err(e) = result {
-        // The browser went away mid-answer (a cancelled fetch): nothing to do but note it.
-        info!("{url}: connection closed early: {e}");
+    Ok(response)
+}
+
+fn reply(root: &Path, url: &str, range: Option<String>, accepted: &str) -> Result<FileReply, Refusal> {
+    let path = site_file(root, url)?;
+    // A part of the file is a part of it as stored, never of a compressed copy.
+    match precompressed(root, &path, accepted).filter(|_| range.is_none()) {
+        Some((copy, coding)) => file_reply(&copy, &path, Some(coding), None),
+        None => file_reply(&path, &path, None, range.as_deref()),
     }
 }
 
@@ -143,47 +161,52 @@ fn precompressed(root: &Path, path: &Path, accepted: &str) -> Option<(PathBuf, &
     })
 }
 
-/// The whole file, or the byte range asked for; with the status for the log. `named` is the file
-/// the URL names (its type is the answer's type), `path` what is sent: the same file, or a copy
-/// of it compressed in `coding`.
+/// A file's answer, and what the log says of it.
+struct FileReply {
+    response: Response<Full<Bytes>>,
+    summary: String,
+}
+
+/// The whole file, or the byte range asked for. `named` is the file the URL names (its type is
+/// the answer's type), `path` what is sent: the same file, or a copy of it compressed in `coding`.
 fn file_reply(
     path: &Path,
     named: &Path,
     coding: Option<&str>,
     range: Option<&str>,
-) -> Result<(Response<Box<dyn Read + Send>>, String), Refusal> {
+) -> Result<FileReply, Refusal> {
     let mut file = File::open(path).map_err(|e| Refusal::new(403, format!("cannot read it: {e}")))?;
     let size = file.metadata().map_err(|e| Refusal::new(500, e.to_string()))?.len();
     let mime = mime_guess::from_path(named).first_or_octet_stream();
-    let mut headers = vec![
-        header("Content-Type", mime.as_ref()),
-        header("Accept-Ranges", "bytes"),
+    let mut response = Response::builder()
+        .header("Content-Type", mime.as_ref())
+        .header("Accept-Ranges", "bytes")
         // A preview: a rebuilt site shows at the next reload.
-        header("Cache-Control", "no-cache"),
-        header("Vary", "Accept-Encoding"),
-    ];
+        .header("Cache-Control", "no-cache")
+        .header("Vary", "Accept-Encoding");
     if let Some(coding) = coding {
-        headers.push(header("Content-Encoding", coding));
+        response = response.header("Content-Encoding", coding);
     }
     let (status, start, length) = match range.map(|r| byte_range(r, size)) {
         None | Some(RangeAnswer::Ignore) => (200, 0, size),
         Some(RangeAnswer::Part(first, last)) => {
-            headers.push(header("Content-Range", &format!("bytes {first}-{last}/{size}")));
+            response = response.header("Content-Range", format!("bytes {first}-{last}/{size}"));
             (206, first, last - first + 1)
         }
         Some(RangeAnswer::Unsatisfiable) => {
             return Err(Refusal::new(416, format!("the range is outside the file's {size} bytes")));
         }
     };
-    file.seek(SeekFrom::Start(start)).map_err(|e| Refusal::new(500, e.to_string()))?;
-    let body: Box<dyn Read + Send> = Box::new(file.take(length));
-    let response = Response::new(StatusCode(status), headers, body, Some(length as usize), None);
+    let mut body = Vec::with_capacity(length as usize);
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.take(length).read_to_end(&mut body))
+        .map_err(|e| Refusal::new(500, format!("cannot read it: {e}")))?;
+    let response = response
+        .status(status)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| Refusal::new(500, e.to_string()))?;
     let coded = coding.map(|c| format!(" ({c})")).unwrap_or_default();
-    Ok((response, format!("{status} {length} bytes {mime}{coded}")))
-}
-
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name, value).expect("header names and values here are ASCII")
+    Ok(FileReply { response, summary: format!("{status} {length} bytes {mime}{coded}") })
 }
 
 #[derive(Debug, PartialEq)]

@@ -33,13 +33,23 @@ const browser = await chromium.launch({
   ],
 });
 const result = { console_errors: [], page_errors: [] };
+// Reported when the page never finishes: its last log lines, and the requests still open
+// (a request the server never answered stalls an atlas).
+const consoleTail = [];
+const unanswered = new Map();
 let page;
 try {
   page = await browser.newPage({ viewport: { width, height }, hasTouch: Boolean(tap) });
   // Bevy logs its errors through console.log, styled: "%cERROR%c …".
   page.on("console", (m) => {
+    consoleTail.push(m.text());
+    if (consoleTail.length > 40) consoleTail.shift();
     if (m.type() === "error" || m.text().startsWith("%cERROR")) result.console_errors.push(m.text());
   });
+  page.on("request", (r) => unanswered.set(r, "sent"));
+  page.on("response", (r) => unanswered.set(r.request(), `headers ${r.status()}`));
+  page.on("requestfinished", (r) => unanswered.delete(r));
+  page.on("requestfailed", (r) => unanswered.set(r, `failed: ${r.failure()?.errorText}`));
   page.on("pageerror", (e) => result.page_errors.push(String(e)));
   const started = Date.now();
   await page.goto(url);
@@ -112,6 +122,8 @@ try {
   result.state = await page?.evaluate(() => document.documentElement.dataset.pixflyState).catch(() => null);
   result.atlases = await page?.evaluate(() => document.documentElement.dataset.pixflyAtlases).catch(() => null);
   result.status_text = await page?.textContent("#message").catch(() => null);
+  result.console_tail = consoleTail;
+  result.unanswered = [...unanswered].map(([request, state]) => `${request.url()} ${state}`);
 } finally {
   await browser.close();
 }
