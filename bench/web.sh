@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The web viewer's budgets: wasm size (raw and gzipped), time from opening the page to the first
-# complete picture, and frame time in headless Chromium (SwiftShader WebGL2 here, no GPU), for
-# synthetic bundles (the demo bundle's atlases reused), with ratios to the smallest run. Each page
-# is loaded $PIXFLY_BENCH_LOADS times (3) and the median reported: single loads here vary by ±20%.
+# complete picture, and frame time in headless Chromium (SwiftShader here, no GPU), with WebGL2 and
+# with WebGPU, for synthetic bundles (the demo bundle's atlases reused), with ratios to the first
+# row. Each page is loaded $PIXFLY_BENCH_LOADS times (3) per API and the median reported: single
+# loads here vary by ±20%.
 #     bench/web.sh [SOURCE_BUNDLE] [COUNTS...]      (default: bundles/stellarium 500 5000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,9 @@ counts=("${@:-500 5000 10000}")
 cargo build --release --locked -q
 work=${PIXFLY_BENCH_DIR:-/tmp/pixfly-bench-web}
 mkdir -p "$work"
-wasm=web/dist/pixfly_bg.wasm
-printf 'wasm: %.1f MB raw, %.1f MB gzipped\n' "$(stat -c %s $wasm)e-6" "$(gzip -9 -c $wasm | wc -c)e-6"
+for wasm in web/dist/pixfly_bg.wasm web/dist/pixfly-webgpu_bg.wasm; do
+    printf '%s: %.1f MB raw, %.1f MB gzipped\n' "$wasm" "$(stat -c %s $wasm)e-6" "$(gzip -9 -c $wasm | wc -c)e-6"
+done
 for n in ${counts[*]}; do
     python3 bench/synthetic_bundle.py "$source" "$work/b$n" "$n"
     target/release/pixfly export-web "$work/b$n" -o "$work/site$n" 2>/dev/null
@@ -26,23 +28,26 @@ for n in ${counts[*]}; do
     rm -f "$work/b$n"-*.json
     for load in $(seq "${PIXFLY_BENCH_LOADS:-3}"); do
         node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n.png" --size 1280x720 --frames 30 \
-            >"$work/b$n-$load.json"
+            >"$work/b$n-webgl2-$load.json"
+        node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n-webgpu.png" --size 1280x720 --frames 30 \
+            --webgpu >"$work/b$n-webgpu-$load.json"
     done
     kill $server
 done
 python3 - "$work" ${counts[*]} <<'PY'
 import glob, json, statistics, sys
 work, counts = sys.argv[1], sys.argv[2:]
-print(f"{'images':>9} {'first picture s':>16} {'vs first':>9} {'frame ms':>9} {'fps':>6} {'vs first':>9}  loads")
+print(f"{'images':>9} {'API':>7} {'first picture s':>16} {'vs first':>9} {'frame ms':>9} {'fps':>6} {'vs first':>9}  loads")
 base = None
 for n in counts:
-    loads = [json.load(open(f)) for f in sorted(glob.glob(f"{work}/b{n}-*.json"))]
-    failed = [r["error"] for r in loads if r.get("error")]
-    if failed:
-        print(f"{n:>9} failed {len(failed)} of {len(loads)} loads: {failed[0]}")
-        continue
-    ready = statistics.median(r["ready_ms"] for r in loads) / 1000
-    frame = statistics.median(t for r in loads for t in r["frame_ms"])
-    base = base or (ready, frame)
-    print(f"{int(n):>9} {ready:>16.2f} {ready / base[0]:>8.2f}x {frame:>9.1f} {1000 / frame:>6.1f} {frame / base[1]:>8.2f}x  {len(loads)}")
+    for api in ["webgl2", "webgpu"]:
+        loads = [json.load(open(f)) for f in sorted(glob.glob(f"{work}/b{n}-{api}-*.json"))]
+        failed = [r["error"] for r in loads if r.get("error")]
+        if failed:
+            print(f"{n:>9} {api:>7} failed {len(failed)} of {len(loads)} loads: {failed[0]}")
+            continue
+        ready = statistics.median(r["ready_ms"] for r in loads) / 1000
+        frame = statistics.median(t for r in loads for t in r["frame_ms"])
+        base = base or (ready, frame)
+        print(f"{int(n):>9} {api:>7} {ready:>16.2f} {ready / base[0]:>8.2f}x {frame:>9.1f} {1000 / frame:>6.1f} {frame / base[1]:>8.2f}x  {len(loads)}")
 PY

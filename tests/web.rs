@@ -195,17 +195,22 @@ fn export_web_writes_the_viewer_and_the_bundle_without_its_cache() {
         (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
     };
 
-    std::fs::write(viewer.join("pixfly_bg.wasm.br"), "compressed").unwrap();
+    let optional = ["pixfly_bg.wasm.br", "pixfly-webgpu.js", "pixfly-webgpu_bg.wasm"];
+    for name in optional {
+        std::fs::write(viewer.join(name), name).unwrap();
+    }
     let (ok, stderr) = export(&bundle, &viewer);
     assert!(ok, "{stderr}");
-    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm", "pixfly_bg.wasm.br"] {
-        let expected = if name.ends_with(".br") { "compressed" } else { name };
-        assert_eq!(std::fs::read_to_string(site.join(name)).unwrap(), expected);
+    for name in ["index.html", "pixfly.js", "pixfly_bg.wasm"].iter().chain(&optional) {
+        assert_eq!(std::fs::read_to_string(site.join(name)).unwrap(), *name);
     }
-    // A viewer built without compressed copies takes the old ones away (else they'd be served).
-    std::fs::remove_file(viewer.join("pixfly_bg.wasm.br")).unwrap();
+    // A viewer built without compressed copies or the WebGPU build takes the old ones away
+    // (else they'd be served).
+    for name in optional {
+        std::fs::remove_file(viewer.join(name)).unwrap();
+    }
     let (ok, stderr) = export(&bundle, &viewer);
-    assert!(ok && !site.join("pixfly_bg.wasm.br").exists(), "{stderr}");
+    assert!(ok && optional.iter().all(|name| !site.join(name).exists()), "{stderr}");
     let copied = Bundle::open(&site.join("bundle")).expect("the site's bundle is a whole bundle");
     assert_eq!(copied.manifest, Bundle::open(&bundle).unwrap().manifest);
     assert!(
@@ -288,16 +293,28 @@ fn the_web_viewer_shows_the_collection_in_chromium() {
     assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
     assert_eq!(result["page_errors"], serde_json::json!([]), "{result}");
     assert_eq!(result["status_visible"], false, "{result}");
+    assert_eq!(result["graphics_api"], "webgl2", "{result}");
     let width = grid.width();
-    let seen = bundle
-        .manifest
-        .images
-        .iter()
-        .filter(|i| {
-            find_colour(&grid, atlas_pixel(&bundle_dir, &bundle, &i.filename, 0.5, 0.25), 0..width).0 >= 30
-        })
-        .count();
+    let images_seen = |picture: &RgbImage| {
+        let image_colour = |filename| atlas_pixel(&bundle_dir, &bundle, filename, 0.5, 0.25);
+        let images = bundle.manifest.images.iter();
+        images.filter(|i| find_colour(picture, image_colour(&i.filename), 0..width).0 >= 30).count()
+    };
+    let seen = images_seen(&grid);
     assert!(seen >= 24, "only {seen} of 25 images' colours are on the canvas");
+
+    // Where the browser has WebGPU, the page loads the WebGPU build, which draws the same; and
+    // when the device is lost, the page comes back.
+    let (result, picture) =
+        visit(&format!("{}/?layout=grid", server.url), "webgpu", &["--webgpu", "--lose-context"]);
+    assert_eq!(result["graphics_api"], "webgpu", "{result}");
+    assert_eq!(result["reloaded"], true, "{result}");
+    assert_eq!(result["atlases"], "1/1", "{result}");
+    // Bevy reports the loss it was dealt, and nothing else goes wrong.
+    let errors = result["console_errors"].as_array().unwrap();
+    assert!(errors.iter().all(|e| e.as_str().unwrap().contains("DeviceLost")), "{result}");
+    let seen = images_seen(&picture);
+    assert!(seen >= 24, "WebGPU: only {seen} of 25 images' colours are on the canvas");
 
     // A click on a known image opens its details, and the page's URL now names it. The two
     // images whose colours differ most from all others' are the ones to look for.

@@ -19,12 +19,21 @@ pub struct ExportWebArgs {
     viewer: Option<PathBuf>,
 }
 
-/// What scripts/build-web.sh leaves in web/dist: the page, the wasm-bindgen glue and the wasm.
+/// What scripts/build-web.sh leaves in web/dist: the page, the wasm-bindgen glue and the wasm
+/// (the WebGL2 build, which every browser can run).
 const VIEWER_FILES: [&str; 3] = ["index.html", "pixfly.js", "pixfly_bg.wasm"];
 
-/// The wasm compressed ahead of time, for hosts that serve such copies; when the viewer has
-/// none, old ones are removed from the site (a host would send them in place of the new wasm).
-const COMPRESSED_COPIES: [&str; 2] = ["pixfly_bg.wasm.br", "pixfly_bg.wasm.gz"];
+/// Copied when the built viewer has them, else removed from the site (a host would send old
+/// ones): the wasm compressed ahead of time, for hosts that serve such copies, and the WebGPU
+/// build, which the page loads where the browser has WebGPU.
+const OPTIONAL_FILES: [&str; 6] = [
+    "pixfly_bg.wasm.br",
+    "pixfly_bg.wasm.gz",
+    "pixfly-webgpu.js",
+    "pixfly-webgpu_bg.wasm",
+    "pixfly-webgpu_bg.wasm.br",
+    "pixfly-webgpu_bg.wasm.gz",
+];
 
 /// The page loads `bundle/` next to it unless its URL says `?bundle=...`.
 const BUNDLE_DIR: &str = "bundle";
@@ -38,7 +47,7 @@ pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
     for name in VIEWER_FILES {
         copy_atomic(&viewer.join(name), &args.output.join(name))?;
     }
-    for name in COMPRESSED_COPIES {
+    for name in OPTIONAL_FILES {
         let (copy, site_copy) = (viewer.join(name), args.output.join(name));
         if copy.exists() {
             copy_atomic(&copy, &site_copy)?;

@@ -3,10 +3,12 @@
 // Prints what happened as JSON on stdout; tests/web.rs judges it.
 //
 //   node web/tests/browser.mjs URL OUT.png [--click X,Y | --tap X,Y] [--lose-context]
-//                                          [--size WxH] [--resize WxH] [--frames N]
+//                                          [--size WxH] [--resize WxH] [--frames N] [--webgpu]
 //
+// --webgpu gives the browser WebGPU (on SwiftShader's Vulkan), so the page loads its WebGPU
+// build; without it the browser offers no WebGPU adapter here and the page uses WebGL2.
 // --tap touches the screen instead of clicking; --lose-context makes WebGL lose its context
-// (as a driver reset does) and waits for the page to come back; --resize changes the window's
+// or WebGPU its device (as a driver reset does) and waits for the page to come back; --resize changes the window's
 // size once the collection is shown; --frames N times N frames once
 // everything is shown (the web benchmark).
 import { chromium } from "playwright-core";
@@ -22,6 +24,7 @@ const tap = option("--tap")?.split(",").map(Number);
 const loseContext = rest.includes("--lose-context");
 const resize = option("--resize")?.split("x").map(Number);
 const timedFrames = Number(option("--frames") || 0);
+const webgpu = rest.includes("--webgpu");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -30,6 +33,9 @@ const browser = await chromium.launch({
     "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
     "--no-sandbox", "--disable-gpu-sandbox", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    // WebGPU on SwiftShader's Vulkan; without Vulkan enabled, Dawn lost the device after two frames.
+    ...(webgpu ? ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
+      "--use-webgpu-adapter=swiftshader"] : []),
   ],
 });
 const result = { console_errors: [], page_errors: [] };
@@ -82,8 +88,8 @@ try {
   if (loseContext) {
     await Promise.all([
       page.waitForEvent("load"),
-      page.evaluate(() => document.getElementById("pixfly").getContext("webgl2")
-        .getExtension("WEBGL_lose_context").loseContext()),
+      page.evaluate(() => window.pixflyGpuDevice ? window.pixflyGpuDevice.destroy()
+        : document.getElementById("pixfly").getContext("webgl2").getExtension("WEBGL_lose_context").loseContext()),
     ]);
     await shown();
     await frames(5);
@@ -103,6 +109,7 @@ try {
   }
   result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
   result.atlases = await page.evaluate(() => document.documentElement.dataset.pixflyAtlases || null);
+  result.graphics_api = await page.evaluate(() => document.documentElement.dataset.pixflyRenderer || null);
   result.status_visible = await page.isVisible("#status");
   result.status_text = await page.textContent("#message");
   result.url = page.url();
