@@ -367,6 +367,19 @@ fn the_web_viewer_shows_the_collection_in_chromium() {
         lower.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
     assert!(colourful > 5000, "only {colourful} coloured pixels below the old bottom edge");
 
+    // An atlas that is not a JPEG: the rest of the collection shows, and the page says which.
+    let broken = site.join("broken");
+    for rel in std::iter::once(pixfly_core::bundle::MANIFEST_FILE).chain(bundle.manifest.files()) {
+        std::fs::create_dir_all(broken.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(site.join("bundle").join(rel), broken.join(rel)).unwrap();
+    }
+    let atlas = &bundle.manifest.atlases[0].path;
+    std::fs::write(broken.join(atlas), b"not a jpeg").unwrap();
+    let (result, _) = visit(&format!("{}/?bundle=broken", server.url), "broken-atlas", &[]);
+    assert_eq!(result["state"], "exploring", "{result}");
+    let error = result["atlas_error"].as_str().unwrap_or_else(|| panic!("no atlas error: {result}"));
+    assert!(error.contains(atlas.as_str()), "{error}");
+
     // A bundle URL that leads nowhere: said in words on the page.
     let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", &[]);
     assert_eq!(result["state"], "failed", "{result}");

@@ -1,7 +1,7 @@
 //! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID` (and
 //! `&search=TEXT`, read at start only). It is read at start and kept up to date, so a link (or a
 //! reload after a lost WebGL context) shows the same thing. The page's root element also carries the viewer's state (`data-pixfly-state`,
-//! `data-pixfly-atlases`) for scripts and tests, and a failure is shown as text on the page.
+//! `data-pixfly-atlases`, `data-pixfly-atlas-error`) for scripts and tests, and a failure is shown as text on the page.
 
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::rendering::LayoutTransition;
@@ -82,20 +82,26 @@ fn write_state_to_page(state: Res<State<ViewerState>>) {
     }
 }
 
-/// `loaded/total`, once per change.
+/// `loaded/total`, once per change; or why an atlas will never load (`data-pixfly-atlas-error`),
+/// so a script waiting for every atlas stops waiting.
 fn write_atlases_to_page(
     collection: Option<Res<Collection>>,
     assets: ViewerAssets,
-    mut written: Local<Option<usize>>,
+    mut written: Local<Option<Result<usize, String>>>,
 ) {
     let Some(collection) = collection else { return };
-    let Ok(loaded) = assets.atlases_loaded(&collection) else { return };
-    if *written != Some(loaded)
-        && let Some(root) = root_element()
-    {
-        *written = Some(loaded);
-        let _ = root.set_attribute("data-pixfly-atlases", &format!("{loaded}/{}", collection.atlases.len()));
+    let loaded = assets.atlases_loaded(&collection);
+    if written.as_ref() == Some(&loaded) {
+        return;
     }
+    let Some(root) = root_element() else { return };
+    let _ = match &loaded {
+        Ok(count) => {
+            root.set_attribute("data-pixfly-atlases", &format!("{count}/{}", collection.atlases.len()))
+        }
+        Err(message) => root.set_attribute("data-pixfly-atlas-error", message),
+    };
+    *written = Some(loaded);
 }
 
 /// The page's status box, which the viewer covered, says what went wrong (selectable text).

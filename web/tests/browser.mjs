@@ -1,5 +1,6 @@
 // Open a pixfly page in Debian's Chromium (playwright-core, no browser download), wait until the
-// viewer has shown the collection (or failed), optionally click, and take a screenshot.
+// viewer has shown the collection (or failed, or an atlas has), optionally click, and take a
+// screenshot.
 // Prints what happened as JSON on stdout; tests/web.rs judges it.
 //
 //   node web/tests/browser.mjs URL OUT.png [--click X,Y | --tap X,Y] [--lose-context]
@@ -59,12 +60,12 @@ try {
   page.on("pageerror", (e) => result.page_errors.push(String(e)));
   const started = Date.now();
   await page.goto(url);
-  // Shown: exploring with every atlas in; or failed.
+  // Shown: exploring with every atlas in (or one that never will be); or failed.
   const shown = () => page.waitForFunction(() => {
     const root = document.documentElement;
     const state = root.dataset.pixflyState;
     const [loaded, total] = (root.dataset.pixflyAtlases || "0/1").split("/").map(Number);
-    return state === "failed" || (state === "exploring" && loaded === total);
+    return state === "failed" || (state === "exploring" && (loaded === total || root.dataset.pixflyAtlasError));
   }, null, { timeout: 120000, polling: 50 });
   await shown();
   result.ready_ms = Date.now() - started;
@@ -109,6 +110,7 @@ try {
   }
   result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
   result.atlases = await page.evaluate(() => document.documentElement.dataset.pixflyAtlases || null);
+  result.atlas_error = await page.evaluate(() => document.documentElement.dataset.pixflyAtlasError || null);
   result.graphics_api = await page.evaluate(() => document.documentElement.dataset.pixflyRenderer || null);
   result.status_visible = await page.isVisible("#status");
   result.status_text = await page.textContent("#message");
