@@ -27,10 +27,11 @@ for n in ${counts[*]}; do
     url=$(sed -n 's/.* at \(http[^ ]*\) .*/\1/p' "$work/serve$n.txt")
     rm -f "$work/b$n"-*.json
     for load in $(seq "${PIXFLY_BENCH_LOADS:-3}"); do
-        node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n.png" --size 1280x720 --frames 30 \
-            >"$work/b$n-webgl2-$load.json"
-        node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n-webgpu.png" --size 1280x720 --frames 30 \
-            --webgpu >"$work/b$n-webgpu-$load.json"
+        for api in webgl2 webgpu; do
+            # The browser offers WebGPU only when asked; the page then loads the WebGPU build.
+            node web/tests/browser.mjs "${url}?layout=ball" "$work/b$n-$api.png" --size 1280x720 --frames 30 \
+                $([ $api = webgpu ] && echo --webgpu) >"$work/b$n-$api-$load.json"
+        done
     done
     kill $server
 done

@@ -70,7 +70,7 @@ async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Respon
     let reply = if method == Method::GET || method == Method::HEAD {
         // Files are read in the blocking pool, off the threads that serve connections.
         let url = url.clone();
-        tokio::task::spawn_blocking(move || reply(&root, &url, range, &accepted))
+        tokio::task::spawn_blocking(move || file_for_url(&root, &url, range, &accepted))
             .await
             .unwrap_or_else(|e| Err(Refusal::new(500, format!("the reply failed: {e}"))))
     } else {
@@ -92,7 +92,8 @@ async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Respon
     Ok(response)
 }
 
-fn reply(root: &Path, url: &str, range: Option<String>, accepted: &str) -> Result<FileReply, Refusal> {
+/// The file a GET or HEAD for `url` answers with: the one named, a precompressed copy, or a part.
+fn file_for_url(root: &Path, url: &str, range: Option<String>, accepted: &str) -> Result<FileReply, Refusal> {
     let path = site_file(root, url)?;
     // A part of the file is a part of it as stored, never of a compressed copy.
     match precompressed(root, &path, accepted).filter(|_| range.is_none()) {

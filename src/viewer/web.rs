@@ -1,7 +1,8 @@
 //! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID` (and
 //! `&search=TEXT`, read at start only). It is read at start and kept up to date, so a link (or a
-//! reload after a lost WebGL context) shows the same thing. The page's root element also carries the viewer's state (`data-pixfly-state`,
-//! `data-pixfly-atlases`, `data-pixfly-atlas-error`) for scripts and tests, and a failure is shown as text on the page.
+//! reload after a lost WebGL context or WebGPU device) shows the same thing. The page's root
+//! element also carries the viewer's state (`data-pixfly-state`, `data-pixfly-atlases`,
+//! `data-pixfly-atlas-error`) for scripts and tests, and a failure is shown as text on the page.
 
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::rendering::LayoutTransition;

@@ -9,8 +9,8 @@
 // --webgpu gives the browser WebGPU (on SwiftShader's Vulkan), so the page loads its WebGPU
 // build; without it the browser offers no WebGPU adapter here and the page uses WebGL2.
 // --tap touches the screen instead of clicking; --lose-context makes WebGL lose its context
-// or WebGPU its device (as a driver reset does) and waits for the page to come back; --resize changes the window's
-// size once the collection is shown; --frames N times N frames once
+// or WebGPU its device (as a driver reset does) and waits for the page to come back; --resize
+// changes the window's size once the collection is shown; --frames N times N frames once
 // everything is shown (the web benchmark).
 import { chromium } from "playwright-core";
 
