@@ -78,7 +78,8 @@ def pillow_build(files, out, workers):
 
 def pixfly_build(binary, collection, out):
     inputs = [str(collection / d) for d in ("nebulae", "skycultures") if (collection / d).is_dir()] or [str(collection)]
-    subprocess.run([binary, "build", *inputs, "-o", str(out)], check=True,
+    # Only ingest + atlases: the network and layouts have their own benchmarks.
+    subprocess.run([binary, "build", *inputs, "-o", str(out), "--no-embed"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

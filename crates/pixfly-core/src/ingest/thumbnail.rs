@@ -4,9 +4,8 @@
 //! linear light (16-bit), shrink (block average, then Catmull-Rom bicubic, as Pillow's
 //! thumbnails do), and convert back.
 
-use fast_image_resize::images::Image;
-use fast_image_resize::{FilterType, PixelComponentMapper, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
+use pic_scale::{ImageSize, ImageStore, ImageStoreMut, ResamplingFunction, Scaler, ThreadingPolicy};
 use std::sync::OnceLock;
 
 /// The two sizes every image is reduced to.
@@ -18,9 +17,11 @@ pub struct Thumbnails {
     pub cell: RgbImage,
 }
 
-fn srgb() -> &'static PixelComponentMapper {
-    static MAPPER: OnceLock<PixelComponentMapper> = OnceLock::new();
-    MAPPER.get_or_init(fast_image_resize::create_srgb_mapper)
+/// A picture in linear light: RGB, 0..=65535 per channel.
+struct Linear {
+    width: u32,
+    height: u32,
+    pixels: Vec<u16>,
 }
 
 /// Size that fits `(w, h)` into a `side × side` square, aspect kept, at least 1 pixel.
@@ -30,19 +31,26 @@ pub fn fit(w: u32, h: u32, side: u32) -> (u32, u32) {
     (dim(w), dim(h))
 }
 
-fn resize(resizer: &mut Resizer, src: &Image, w: u32, h: u32) -> Image<'static> {
-    let mut dst = Image::new(w, h, src.pixel_type());
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
-    resizer
-        .resize(src, &mut dst, &options)
-        .expect("source and destination share a pixel type and are non-empty");
-    dst
+/// Catmull-Rom bicubic, in 16 bits. pic-scale, not fast_image_resize, because at 16 bits the
+/// latter sums in 64-bit lanes and took twice as long: this is a fifth of all ingest time.
+fn resize(src: &Linear, w: u32, h: u32) -> Linear {
+    let mut scaler = Scaler::new(ResamplingFunction::CatmullRom);
+    scaler.set_threading_policy(ThreadingPolicy::Single); // images are already one per thread
+    let size = |w: u32, h: u32| ImageSize::new(w as usize, h as usize);
+    let store = ImageStore::<u16, 3>::from_slice(&src.pixels, src.width as usize, src.height as usize)
+        .expect("buffer is width × height × 3");
+    let mut out = ImageStoreMut::<u16, 3>::alloc_with_depth(w as usize, h as usize, 16);
+    scaler
+        .plan_rgb_resampling16(size(src.width, src.height), size(w, h), 16)
+        .and_then(|plan| plan.resample(&store, &mut out))
+        .expect("non-empty images of matching depth");
+    Linear { width: w, height: h, pixels: out.as_bytes().to_vec() }
 }
 
-fn to_srgb8(linear: &Image) -> RgbImage {
-    let mut out = Image::new(linear.width(), linear.height(), PixelType::U8x3);
-    srgb().backward_map(linear, &mut out).expect("U16x3 maps to U8x3");
-    RgbImage::from_raw(out.width(), out.height(), out.into_vec()).expect("buffer sized by Image::new")
+fn to_srgb8(linear: &Linear) -> RgbImage {
+    let lut = srgb_lut();
+    let bytes = linear.pixels.iter().map(|&v| lut[v as usize]).collect();
+    RgbImage::from_raw(linear.width, linear.height, bytes).expect("three values per pixel")
 }
 
 pub fn make_thumbnails(picture: RgbImage, thumb_size: u32, cell_size: u32) -> Thumbnails {
@@ -54,16 +62,15 @@ pub fn make_thumbnails(picture: RgbImage, thumb_size: u32, cell_size: u32) -> Th
     let linear = reduce_to_linear(&picture, k);
     drop(picture);
 
-    let mut resizer = Resizer::new();
     let thumb = if w.max(h) > thumb_size {
         let (tw, th) = fit(w, h, thumb_size);
-        resize(&mut resizer, &linear, tw, th)
+        resize(&linear, tw, th)
     } else {
         linear
     };
     // The cell comes from the thumb when that is big enough: same quality, far less work.
     let (cw, ch) = fit(w, h, cell_size);
-    let cell = resize(&mut resizer, &thumb, cw, ch);
+    let cell = resize(&thumb, cw, ch);
     Thumbnails { thumb: to_srgb8(&thumb), cell: to_srgb8(&cell) }
 }
 
@@ -82,22 +89,34 @@ fn linear_lut() -> &'static [u32; 256] {
     })
 }
 
+/// Linear light 0..=65535 → the nearest sRGB byte.
+fn srgb_lut() -> &'static [u8] {
+    static LUT: OnceLock<Vec<u8>> = OnceLock::new();
+    LUT.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|v| {
+                let l = f64::from(v) / 65535.0;
+                let c = if l <= 0.0031308 { l * 12.92 } else { 1.055 * l.powf(1.0 / 2.4) - 0.055 };
+                (c * 255.0).round() as u8
+            })
+            .collect()
+    })
+}
+
 /// Convert to linear light (16-bit) while averaging `k × k` blocks; edge blocks average the
 /// pixels they have. With `k = 1` this is a plain conversion.
-fn reduce_to_linear(src: &RgbImage, k: u32) -> Image<'static> {
+fn reduce_to_linear(src: &RgbImage, k: u32) -> Linear {
     let lut = linear_lut();
     let (w, h) = src.dimensions();
     let (ow, oh) = (w.div_ceil(k), h.div_ceil(k));
-    let mut out = Image::new(ow, oh, PixelType::U16x3);
     if k == 1 {
-        let view = fast_image_resize::images::ImageRef::new(w, h, src.as_raw(), PixelType::U8x3)
-            .expect("RgbImage buffers are exactly w×h×3");
-        srgb().forward_map(&view, &mut out).expect("U8x3 maps to U16x3");
-        return out;
+        let pixels = src.as_raw().iter().map(|&v| lut[v as usize] as u16).collect();
+        return Linear { width: w, height: h, pixels };
     }
+    let mut pixels = vec![0u16; ow as usize * oh as usize * 3];
     let (k, w3) = (k as usize, w as usize * 3);
     let mut sums = vec![0u32; ow as usize * 3];
-    for (oy, out_row) in out.buffer_mut().chunks_exact_mut(ow as usize * 6).enumerate() {
+    for (oy, out_row) in pixels.chunks_exact_mut(ow as usize * 3).enumerate() {
         sums.fill(0);
         let rows = src.as_raw()[oy * k * w3..((oy + 1) * k).min(h as usize) * w3].chunks_exact(w3);
         let block_rows = rows.len();
@@ -115,15 +134,14 @@ fn reduce_to_linear(src: &RgbImage, k: u32) -> Image<'static> {
                 sum[2] += b;
             }
         }
-        for (ox, (out_px, sum)) in out_row.chunks_exact_mut(6).zip(sums.chunks_exact(3)).enumerate() {
+        for (ox, (out_px, sum)) in out_row.chunks_exact_mut(3).zip(sums.chunks_exact(3)).enumerate() {
             let n = ((w as usize - ox * k).min(k) * block_rows) as u32;
             for c in 0..3 {
-                let v = ((sum[c] + n / 2) / n) as u16;
-                out_px[2 * c..2 * c + 2].copy_from_slice(&v.to_ne_bytes());
+                out_px[c] = ((sum[c] + n / 2) / n) as u16;
             }
         }
     }
-    out
+    Linear { width: ow, height: oh, pixels }
 }
 
 #[cfg(test)]
@@ -154,11 +172,8 @@ mod tests {
         // 5×3 with k = 2: blocks of 2×2, 1×2, 2×1 and 1×1 pixels.
         let src = RgbImage::from_fn(5, 3, |x, _| image::Rgb([if x < 4 { 255 } else { 0 }, 0, 255]));
         let out = reduce_to_linear(&src, 2);
-        assert_eq!((out.width(), out.height()), (3, 2));
-        let px = |i: usize| {
-            let b = &out.buffer()[i * 6..i * 6 + 6];
-            [0, 2, 4].map(|c| u16::from_ne_bytes([b[c], b[c + 1]]))
-        };
+        assert_eq!((out.width, out.height), (3, 2));
+        let px = |i: usize| [0, 1, 2].map(|c| out.pixels[i * 3 + c]);
         assert_eq!(px(0), [65535, 0, 65535]);
         assert_eq!(px(2), [0, 0, 65535]); // the 1×2 edge block holds only black-red pixels
         assert_eq!(px(4), [65535, 0, 65535]); // the 2×1 bottom block
