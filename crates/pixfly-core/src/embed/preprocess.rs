@@ -4,6 +4,7 @@
 //! size × size", done in one resampling step.
 
 use super::ModelInfo;
+use crate::ingest::decode::Picture;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
@@ -13,18 +14,24 @@ pub fn min_short_side(info: &ModelInfo) -> u32 {
     (info.input_size as f32 / info.crop_fraction).ceil() as u32
 }
 
-pub fn model_input(picture: &RgbImage, info: &ModelInfo) -> RgbImage {
+pub fn model_input(picture: &Picture, info: &ModelInfo) -> RgbImage {
     let (w, h) = picture.dimensions();
     let side = f64::from(w.min(h)) * f64::from(info.crop_fraction);
     let (left, top) = ((f64::from(w) - side) / 2.0, (f64::from(h) - side) / 2.0);
-    let src = ImageRef::new(w, h, picture.as_raw(), PixelType::U8x3).expect("RgbImage buffers are w×h×3");
+    // Gray is resized as gray, then copied into R, G and B: a third of the work.
+    let pixel_type = if picture.channels() == 3 { PixelType::U8x3 } else { PixelType::U8 };
+    let src = ImageRef::new(w, h, picture.as_raw(), pixel_type).expect("buffers are w×h×channels");
     let size = info.input_size;
-    let mut dst = Image::new(size, size, PixelType::U8x3);
+    let mut dst = Image::new(size, size, pixel_type);
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom))
         .crop(left, top, side, side);
     Resizer::new().resize(&src, &mut dst, &options).expect("same pixel type, non-empty images");
-    RgbImage::from_raw(size, size, dst.into_vec()).expect("buffer sized by Image::new")
+    let rgb = match picture {
+        Picture::Rgb(_) => dst.into_vec(),
+        Picture::Gray(_) => dst.buffer().iter().flat_map(|&v| [v; 3]).collect(),
+    };
+    RgbImage::from_raw(size, size, rgb).expect("buffer sized by Image::new")
 }
 
 #[cfg(test)]
@@ -50,7 +57,7 @@ mod tests {
         // 256 px short side spans x 144..368 of 512, all blue.
         let picture =
             RgbImage::from_fn(512, 256, |x, _| image::Rgb(if x < 128 { [255, 0, 0] } else { [0, 0, 255] }));
-        let input = model_input(&picture, &info());
+        let input = model_input(&Picture::Rgb(picture), &info());
         assert_eq!(input.dimensions(), (224, 224));
         assert_eq!(input.get_pixel(0, 100).0, [0, 0, 255]);
         assert_eq!(min_short_side(&info()), 256);
@@ -59,7 +66,15 @@ mod tests {
     #[test]
     fn enlarges_tiny_pictures() {
         let picture = RgbImage::from_pixel(3, 5, image::Rgb([10, 20, 30]));
-        let input = model_input(&picture, &info());
+        let input = model_input(&Picture::Rgb(picture), &info());
         assert_eq!(input.get_pixel(111, 111).0, [10, 20, 30]);
+    }
+
+    #[test]
+    fn gray_pictures_give_the_input_of_their_rgb_copies() {
+        let gray = image::GrayImage::from_fn(300, 260, |x, y| image::Luma([((x * 5 + y) % 256) as u8]));
+        let rgb = image::DynamicImage::ImageLuma8(gray.clone()).into_rgb8();
+        let from_gray = model_input(&Picture::Gray(gray), &info());
+        assert_eq!(from_gray, model_input(&Picture::Rgb(rgb), &info()));
     }
 }

@@ -1,12 +1,12 @@
 //! Decoding any supported file into an upright 8-bit RGB picture, safely.
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage};
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, RgbImage};
 use std::io::Cursor;
 
-/// Transparent pixels are composited onto this neutral grey: it reads as "no content" on both a
-/// dark and a light viewer background.
-pub const MATTE: [u8; 3] = [128, 128, 128];
+/// Transparent pixels are composited onto this neutral grey (the same in R, G and B): it reads
+/// as "no content" on both a dark and a light viewer background.
+pub const MATTE: u8 = 128;
 
 /// Default cap on decoded pixels (250 MP), against decompression bombs. Pillow's is similar.
 pub const DEFAULT_MAX_PIXELS: u64 = 250_000_000;
@@ -25,10 +25,49 @@ pub enum DecodeError {
     Corrupt { format: &'static str, reason: String },
 }
 
-/// An upright RGB picture, perhaps decoded at a reduced scale, and the original's upright size.
+/// An upright 8-bit picture. Grayscale stays one channel: a fifth of a typical archive's pixels
+/// (scans, prints, star atlases), and every later step is then a third of the work.
+#[derive(Debug)]
+pub enum Picture {
+    Rgb(RgbImage),
+    Gray(GrayImage),
+}
+
+impl Picture {
+    pub fn dimensions(&self) -> (u32, u32) {
+        match self {
+            Picture::Rgb(rgb) => rgb.dimensions(),
+            Picture::Gray(gray) => gray.dimensions(),
+        }
+    }
+
+    /// Bytes per pixel.
+    pub fn channels(&self) -> usize {
+        match self {
+            Picture::Rgb(_) => 3,
+            Picture::Gray(_) => 1,
+        }
+    }
+
+    pub fn as_raw(&self) -> &[u8] {
+        match self {
+            Picture::Rgb(rgb) => rgb.as_raw(),
+            Picture::Gray(gray) => gray.as_raw(),
+        }
+    }
+
+    pub fn into_rgb(self) -> RgbImage {
+        match self {
+            Picture::Rgb(rgb) => rgb,
+            Picture::Gray(gray) => DynamicImage::ImageLuma8(gray).into_rgb8(),
+        }
+    }
+}
+
+/// An upright picture, perhaps decoded at a reduced scale, and the original's upright size.
 #[derive(Debug)]
 pub struct Decoded {
-    pub image: RgbImage,
+    pub image: Picture,
     pub width: u32,
     pub height: u32,
 }
@@ -85,37 +124,44 @@ fn decode_other(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<De
     Ok(Decoded { image: flatten(image), width, height })
 }
 
-/// Drop alpha by compositing onto [`MATTE`]; convert any depth or colour model to 8-bit RGB.
-/// The common 8-bit cases are spelled out: image's generic conversions are several times slower.
-fn flatten(image: DynamicImage) -> RgbImage {
+/// Drop alpha by compositing onto [`MATTE`]; convert any depth or colour model to 8-bit RGB,
+/// or gray for grayscale pictures. The common 8-bit cases are spelled out: image's generic
+/// conversions are several times slower.
+fn flatten(image: DynamicImage) -> Picture {
     let (w, h) = (image.width(), image.height());
-    let rgb = match image {
-        DynamicImage::ImageRgb8(rgb) => return rgb,
-        DynamicImage::ImageLuma8(gray) => gray.as_raw().iter().flat_map(|&v| [v; 3]).collect(),
-        DynamicImage::ImageRgba8(rgba) => composite(rgba.as_raw(), 4),
-        DynamicImage::ImageLumaA8(gray) => composite(gray.as_raw(), 2),
-        other if other.color().has_alpha() => composite(other.into_rgba8().as_raw(), 4),
-        other => return other.into_rgb8(),
-    };
-    RgbImage::from_raw(w, h, rgb).expect("three bytes per pixel")
+    let rgb = |pixels| Picture::Rgb(RgbImage::from_raw(w, h, pixels).expect("three bytes per pixel"));
+    let gray = |pixels| Picture::Gray(GrayImage::from_raw(w, h, pixels).expect("one byte per pixel"));
+    match image {
+        DynamicImage::ImageRgb8(image) => Picture::Rgb(image),
+        DynamicImage::ImageLuma8(image) => Picture::Gray(image),
+        DynamicImage::ImageRgba8(image) => rgb(composite::<4, 3>(image.as_raw())),
+        DynamicImage::ImageLumaA8(image) => gray(composite::<2, 1>(image.as_raw())),
+        other if !other.color().has_color() && other.color().has_alpha() => {
+            gray(composite::<2, 1>(other.into_luma_alpha8().as_raw()))
+        }
+        other if !other.color().has_color() => Picture::Gray(other.into_luma8()),
+        other if other.color().has_alpha() => rgb(composite::<4, 3>(other.into_rgba8().as_raw())),
+        other => Picture::Rgb(other.into_rgb8()),
+    }
 }
 
-/// RGBA (`channels` = 4) or gray + alpha (2) onto the matte, as RGB bytes.
-fn composite(pixels: &[u8], channels: usize) -> Vec<u8> {
-    let mut rgb = vec![0; pixels.len() / channels * 3];
-    for (dst, p) in rgb.chunks_exact_mut(3).zip(pixels.chunks_exact(channels)) {
-        let a = u32::from(p[channels - 1]);
-        let colour = if channels == 4 { [p[0], p[1], p[2]] } else { [p[0]; 3] };
+/// Pixels of `IN` bytes, the last one alpha, onto the (gray) matte, as pixels of `OUT` bytes.
+fn composite<const IN: usize, const OUT: usize>(pixels: &[u8]) -> Vec<u8> {
+    let mut out = vec![0; pixels.len() / IN * OUT];
+    for (dst, p) in out.chunks_exact_mut(OUT).zip(pixels.chunks_exact(IN)) {
+        let a = u32::from(p[IN - 1]);
         // Most pixels are fully opaque or fully clear: skip the arithmetic for them.
-        let out = match a {
-            255 => colour,
-            0 => MATTE,
-            _ => [0, 1, 2]
-                .map(|i| ((u32::from(colour[i]) * a + u32::from(MATTE[i]) * (255 - a) + 127) / 255) as u8),
-        };
-        dst.copy_from_slice(&out);
+        match a {
+            255 => dst.copy_from_slice(&p[..OUT]),
+            0 => dst.fill(MATTE),
+            _ => {
+                for c in 0..OUT {
+                    dst[c] = ((u32::from(p[c]) * a + u32::from(MATTE) * (255 - a) + 127) / 255) as u8;
+                }
+            }
+        }
     }
-    rgb
+    out
 }
 
 /// JPEG goes through `jpeg-decoder` because it can decode at 1/2, 1/4 or 1/8 scale: a 50 MP
@@ -151,21 +197,18 @@ fn decode_jpeg(
     let orientation =
         decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
     let short = || DecodeError::Corrupt { format: "jpeg", reason: "decoded data is short".into() };
-    let image = match info.pixel_format {
-        PixelFormat::RGB24 => RgbImage::from_raw(w, h, pixels).ok_or_else(short)?,
-        PixelFormat::L8 => {
-            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels).ok_or_else(short)?).into_rgb8()
-        }
+    let mut image = match info.pixel_format {
+        PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
+        PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
         PixelFormat::L16 => {
             let values: Vec<u16> = pixels.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect();
             // 12- and 16-bit JPEGs store fewer meaningful bits than u16 holds; scale by the peak.
             let peak = u32::from(values.iter().copied().max().unwrap_or(1).max(1));
             let gray: Vec<u8> = values.iter().map(|&v| (u32::from(v) * 255 / peak) as u8).collect();
-            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, gray).ok_or_else(short)?).into_rgb8()
+            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, gray).ok_or_else(short)?)
         }
-        PixelFormat::CMYK32 => cmyk_to_rgb(w, h, &pixels).ok_or_else(short)?,
+        PixelFormat::CMYK32 => DynamicImage::ImageRgb8(cmyk_to_rgb(w, h, &pixels).ok_or_else(short)?),
     };
-    let mut image = DynamicImage::ImageRgb8(image);
     image.apply_orientation(orientation);
     let (width, height) = match orientation {
         Orientation::Rotate90
@@ -174,7 +217,7 @@ fn decode_jpeg(
         | Orientation::Rotate270FlipH => (full_h, full_w),
         _ => (full_w, full_h),
     };
-    Ok(Decoded { image: image.into_rgb8(), width, height })
+    Ok(Decoded { image: flatten(image), width, height })
 }
 
 /// jpeg-decoder hands CMYK as ink amounts (Adobe's inversion already undone).

@@ -4,6 +4,6 @@ pub mod decode;
 pub mod discover;
 pub mod thumbnail;
 
-pub use decode::{DEFAULT_MAX_PIXELS, DecodeError, Decoded, decode};
+pub use decode::{DEFAULT_MAX_PIXELS, DecodeError, Decoded, Picture, decode};
 pub use discover::{Discovered, SourceFile, WalkProblem, discover};
 pub use thumbnail::{Thumbnails, fit, make_thumbnails};
