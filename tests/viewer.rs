@@ -229,6 +229,46 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     assert!(shot.report["selected"].is_null());
 }
 
+/// Mean half-width and mean height on the picture of the images both reports place.
+fn mean_size_and_height(report: &Value, ids: &[u64]) -> (f32, f32) {
+    let images: Vec<&Value> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| ids.contains(&i["id"].as_u64().unwrap()))
+        .collect();
+    let mean =
+        |key: &str| images.iter().map(|i| i[key].as_f64().unwrap() as f32).sum::<f32>() / images.len() as f32;
+    (mean("half_width"), mean("y"))
+}
+
+#[test]
+fn keys_glide_across_the_view_and_fly_mode_flies_into_it() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = two_tone_bundle(root.path());
+    let start = screenshot(&dir, "keys-start", &["--layout", "grid"]);
+    assert_eq!(start.report["fly_mode"], false);
+    // W without fly mode glides up across the view: the images slide down, as large as before.
+    let glide = screenshot(&dir, "keys-glide", &["--layout", "grid", "--keys", "W*3"]);
+    // G turns fly mode on; W then flies along the view, into the grid: the images grow.
+    let flown = screenshot(&dir, "keys-fly", &["--layout", "grid", "--keys", "G W*20"]);
+    assert_eq!(glide.report["fly_mode"], false);
+    assert_eq!(flown.report["fly_mode"], true);
+    let ids: Vec<u64> = (0..25).collect();
+    let (size, height) = mean_size_and_height(&start.report, &ids);
+    let (glide_size, glide_height) = mean_size_and_height(&glide.report, &ids);
+    let (flown_size, _) = mean_size_and_height(&flown.report, &ids);
+    assert!((glide_size / size - 1.0).abs() < 0.02, "gliding changed the size: {size} -> {glide_size}");
+    assert!(
+        glide_height > height + 10.0,
+        "gliding up did not move the images down: {height} -> {glide_height}"
+    );
+    assert!(
+        flown_size > size * 1.1,
+        "flying forward did not bring the images closer: {size} -> {flown_size}"
+    );
+}
+
 #[test]
 fn a_search_lights_its_matches_and_dims_the_rest() {
     let root = tempfile::tempdir().unwrap();

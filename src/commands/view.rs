@@ -2,6 +2,7 @@
 
 use crate::viewer::{self, ViewOptions, poster::Poster};
 use anyhow::{Context, bail};
+use bevy::input::keyboard::KeyCode;
 use bevy::math::Vec2;
 use std::path::PathBuf;
 
@@ -36,6 +37,10 @@ pub struct ViewArgs {
     /// With --screenshot: fly up to this image (by id, see the manifest) before the picture.
     #[arg(long, value_name = "ID", requires = "screenshot")]
     close_up: Option<u32>,
+    /// With --screenshot: press these keys in turn before the picture, each held for a number
+    /// of frames (1 by default), e.g. "G W*40" turns fly mode on and flies forward.
+    #[arg(long, value_name = "KEYS", value_parser = parse_keys, requires = "screenshot")]
+    keys: Option<KeyPresses>,
     /// With --screenshot: keep the side panels in the picture.
     #[arg(long, requires = "screenshot")]
     panels: bool,
@@ -61,6 +66,52 @@ fn parse_point(text: &str) -> Result<Vec2, String> {
     }
 }
 
+/// Keys to press in turn, each with the frames to hold it.
+#[derive(Clone)]
+struct KeyPresses(Vec<(KeyCode, u32)>);
+
+/// Keys as the help overlay names them (letters, digits, arrows...), each with `*FRAMES`.
+fn parse_keys(text: &str) -> Result<KeyPresses, String> {
+    use KeyCode::*;
+    text.split_whitespace()
+        .map(|word| {
+            let (name, frames) = word.split_once('*').unwrap_or((word, "1"));
+            let frames = frames.parse::<u32>().ok().filter(|&f| f > 0);
+            let key = match name.to_ascii_lowercase().as_str() {
+                "a" => KeyA,
+                "d" => KeyD,
+                "e" => KeyE,
+                "f" => KeyF,
+                "g" => KeyG,
+                "h" => KeyH,
+                "q" => KeyQ,
+                "r" => KeyR,
+                "s" => KeyS,
+                "w" => KeyW,
+                "up" => ArrowUp,
+                "down" => ArrowDown,
+                "left" => ArrowLeft,
+                "right" => ArrowRight,
+                "home" => Home,
+                "tab" => Tab,
+                "escape" => Escape,
+                "f1" => F1,
+                "+" => Equal,
+                "-" => Minus,
+                digit => match digit.parse::<u8>() {
+                    Ok(n @ 1..=9) => [Digit1, Digit2, Digit3, Digit4, Digit5, Digit6, Digit7, Digit8, Digit9]
+                        [n as usize - 1],
+                    _ => return Err(format!("{name:?} is not a key the viewer uses")),
+                },
+            };
+            frames
+                .map(|f| (key, f))
+                .ok_or_else(|| format!("{word:?}: hold for a whole number of frames, e.g. W*40"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(KeyPresses)
+}
+
 pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     // Fail early, with the reader's own message, rather than in a window.
     pixfly_core::bundle::Bundle::open(&args.bundle)
@@ -73,6 +124,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         switch_to: args.switch_to,
         click: args.click,
         close_up: args.close_up,
+        keys: args.keys.map(|k| k.0).unwrap_or_default(),
         panels: args.panels,
         report: args.report,
     });

@@ -2,13 +2,15 @@
 //! asked (switch layout, click a point), write a PNG (and a report of where each image was
 //! drawn, for tests), then exit.
 
-use super::camera::FlyTo;
+use super::camera::{FlyMode, FlyTo};
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::lod::CloseUps;
 use super::picking::{ScreenProjection, close_up, image_at, select};
 use super::rendering::{LayoutTransition, ShowLayout};
 use super::ui::Thumbnails;
 use super::{Selection, ViewSettings, ViewerState};
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput, NativeKey};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy_panorbit_camera::PanOrbitCamera;
@@ -25,6 +27,8 @@ pub struct Poster {
     pub click: Option<Vec2>,
     /// Fly up to this image before the picture.
     pub close_up: Option<u32>,
+    /// Keys to press in turn before the picture, each held for a number of frames.
+    pub keys: Vec<(KeyCode, u32)>,
     /// Keep the side panels in the picture (they are left out of posters by default).
     pub panels: bool,
     /// Where to write a JSON report of what was drawn where.
@@ -48,6 +52,9 @@ impl Plugin for PosterPlugin {
 struct Steps {
     switched: bool,
     flown: bool,
+    /// Keys already pressed, and frames left to hold the current one.
+    keys_done: usize,
+    holding: u32,
     clicked: bool,
     settled_frames: u32,
     /// Frames to wait after asking for a change, so the systems that make it have read the
@@ -82,8 +89,12 @@ fn take_steps(
     camera: Single<(&Camera, &GlobalTransform)>,
     close_ups: Res<CloseUps>,
     thumbnails: Res<Thumbnails>,
-    mut show: MessageWriter<ShowLayout>,
-    mut fly: MessageWriter<FlyTo>,
+    (mut show, mut fly, mut keyboard): (
+        MessageWriter<ShowLayout>,
+        MessageWriter<FlyTo>,
+        MessageWriter<KeyboardInput>,
+    ),
+    (window, fly_mode): (Single<Entity, With<bevy::window::PrimaryWindow>>, Res<FlyMode>),
     time: Res<Time<Real>>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -133,6 +144,29 @@ fn take_steps(
             return;
         }
     }
+    // Keys go in as the window would send them, so they take the same path as a person's.
+    if let Some(&(key, frames)) = poster.keys.get(steps.keys_done) {
+        let event = |state| KeyboardInput {
+            key_code: key,
+            logical_key: Key::Unidentified(NativeKey::Unidentified),
+            state,
+            text: None,
+            repeat: false,
+            window: *window,
+        };
+        if steps.holding == 0 {
+            keyboard.write(event(ButtonState::Pressed));
+            steps.holding = frames;
+        } else {
+            steps.holding -= 1;
+            if steps.holding == 0 {
+                keyboard.write(event(ButtonState::Released));
+                steps.keys_done += 1;
+                steps.pending = 2;
+            }
+        }
+        return;
+    }
     let settled = transition.is_done()
         && close_ups.loaded(&assets)
         && thumbnails.loaded(&assets)
@@ -169,6 +203,7 @@ fn take_steps(
             &close_ups,
             *camera,
             settings.image_size,
+            fly_mode.0,
         )
     {
         eprintln!("error: cannot write {}: {e}", path.display());
@@ -209,6 +244,7 @@ fn write_report(
     close_ups: &CloseUps,
     (camera, transform): (&Camera, &GlobalTransform),
     image_size: f32,
+    fly_mode: bool,
 ) -> std::io::Result<()> {
     let projection =
         ScreenProjection::new(camera, transform).ok_or_else(|| std::io::Error::other("no viewport"))?;
@@ -234,6 +270,8 @@ fn write_report(
         "ready_after_seconds": steps.ready_after,
         "frame_seconds": steps.frame_seconds,
         "atlas_texture_bytes": steps.atlas_texture_bytes,
+        "fly_mode": fly_mode,
+        "camera": transform.translation().to_array(),
         "images": images,
     });
     std::fs::write(path, serde_json::to_vec_pretty(&report)?)
