@@ -219,4 +219,18 @@ mod tests {
             assert!(worst <= Some(1), "differ by {worst:?}");
         }
     }
+
+    #[test]
+    fn extreme_shapes_still_make_thumbnails() {
+        for (w, h) in [(1, 1), (1, 5000), (5000, 1), (2, 700), (9000, 3)] {
+            let picture = RgbImage::from_pixel(w, h, image::Rgb([200, 100, 50]));
+            let t = make_thumbnails(Picture::Rgb(picture), 256, 64);
+            assert_eq!(t.cell.dimensions(), fit(w, h, 64), "{w}×{h}");
+            let centre = t.cell.get_pixel(t.cell.width() / 2, t.cell.height() / 2).0;
+            assert!(
+                centre.iter().zip([200, 100, 50]).all(|(a, b)| a.abs_diff(b) <= 1),
+                "{w}×{h}: {centre:?}"
+            );
+        }
+    }
 }
