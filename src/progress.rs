@@ -10,7 +10,7 @@ static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
 /// `tracing` to stderr (level from `RUST_LOG`, default info), printed above any progress bar.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu=error,naga=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

@@ -115,7 +115,13 @@ pub fn run(options: ViewOptions) -> AppExit {
         on_thread_destroy: None,
     };
     let tasks = TaskPoolPlugin { task_pool_options: TaskPoolOptions { io, ..default() } };
-    app.add_plugins(DefaultPlugins.set(render).set(asset).set(tasks).set(WindowPlugin {
+    // `pixfly`'s command line has set up logging already: Bevy's LogPlugin would only say so,
+    // as an error, on every start. On the web it is the logger.
+    #[cfg(not(target_arch = "wasm32"))]
+    let plugins = DefaultPlugins.build().disable::<bevy::log::LogPlugin>();
+    #[cfg(target_arch = "wasm32")]
+    let plugins = DefaultPlugins.build();
+    app.add_plugins(plugins.set(render).set(asset).set(tasks).set(WindowPlugin {
         primary_window: Some(Window {
             title: "pixfly".into(),
             resolution: WindowResolution::new(width, height),
