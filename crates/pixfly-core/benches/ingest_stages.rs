@@ -1,6 +1,6 @@
 //! Where ingest time goes, one stage at a time, on one thread: reading and hashing, decoding,
-//! thumbnails (linear-light reduce + bicubic), JPEG encoding of the thumbnail, and the network's
-//! input crop. Each stage's seconds and share of the total, for the collection in
+//! thumbnails (linear-light reduce + bicubic) and JPEG encoding of the thumbnail. Each stage's
+//! seconds and share of the total, for the collection in
 //! `PIXFLY_BENCH_COLLECTION` (default: the demo collection in the cache).
 
 use pixfly_core::ingest::{self, DEFAULT_MAX_PIXELS};

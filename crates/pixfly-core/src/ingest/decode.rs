@@ -1,4 +1,4 @@
-//! Decoding any supported file into an upright 8-bit RGB picture, safely.
+//! Decoding any supported file into an upright 8-bit picture (RGB, or gray), safely.
 
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, RgbImage};
@@ -53,13 +53,6 @@ impl Picture {
         match self {
             Picture::Rgb(rgb) => rgb.as_raw(),
             Picture::Gray(gray) => gray.as_raw(),
-        }
-    }
-
-    pub fn into_rgb(self) -> RgbImage {
-        match self {
-            Picture::Rgb(rgb) => rgb,
-            Picture::Gray(gray) => DynamicImage::ImageLuma8(gray).into_rgb8(),
         }
     }
 }
