@@ -228,14 +228,13 @@ impl Plugin for LoadingPlugin {
         app.insert_resource(atlas_bytes);
         app.init_asset::<BundleAsset>()
             .init_asset_loader::<BundleLoader>()
-            .add_systems(Startup, start_loading)
             .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
+        // Asked for now, not by a startup system: the bundle then loads while the renderer starts
+        // (on the web, a third of a second before the first frame).
+        let path = format!("{BUNDLE_SOURCE}://{}", pixfly_core::bundle::MANIFEST_FILE);
+        let bundle = app.world().resource::<AssetServer>().load(path);
+        app.insert_resource(PendingBundle(bundle));
     }
-}
-
-fn start_loading(mut commands: Commands, assets: Res<AssetServer>) {
-    let path = format!("{BUNDLE_SOURCE}://{}", pixfly_core::bundle::MANIFEST_FILE);
-    commands.insert_resource(PendingBundle(assets.load(path)));
 }
 
 fn finish_loading(

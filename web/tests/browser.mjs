@@ -5,13 +5,15 @@
 //
 //   node web/tests/browser.mjs URL OUT.png [--click X,Y | --tap X,Y] [--lose-context]
 //                                          [--size WxH] [--resize WxH] [--frames N] [--webgpu]
+//                                          [--timeline]
 //
 // --webgpu gives the browser WebGPU (on SwiftShader's Vulkan), so the page loads its WebGPU
 // build; without it the browser offers no WebGPU adapter here and the page uses WebGL2.
 // --tap touches the screen instead of clicking; --lose-context makes WebGL lose its context
 // or WebGPU its device (as a driver reset does) and waits for the page to come back; --resize
 // changes the window's size once the collection is shown; --frames N times N frames once
-// everything is shown (the web benchmark).
+// everything is shown (the web benchmark); --timeline reports when each step of loading ended
+// (ms since navigation: the page's marks, each request, each change of the viewer's state).
 import { chromium } from "playwright-core";
 
 const [url, out, ...rest] = process.argv.slice(2);
@@ -26,6 +28,7 @@ const loseContext = rest.includes("--lose-context");
 const resize = option("--resize")?.split("x").map(Number);
 const timedFrames = Number(option("--frames") || 0);
 const webgpu = rest.includes("--webgpu");
+const timeline = rest.includes("--timeline");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -58,6 +61,17 @@ try {
   page.on("requestfinished", (r) => unanswered.delete(r));
   page.on("requestfailed", (r) => unanswered.set(r, `failed: ${r.failure()?.errorText}`));
   page.on("pageerror", (e) => result.page_errors.push(String(e)));
+  if (timeline) {
+    await page.addInitScript(() => {
+      window.pixflyStates = [];
+      new MutationObserver((changes) => {
+        for (const { attributeName: name, target } of changes) {
+          window.pixflyStates.push([Math.round(performance.now()), `${name}=${target.getAttribute(name)}`]);
+        }
+      // The root element doesn't exist yet when this runs: watch the whole document.
+      }).observe(document, { subtree: true, attributeFilter: ["data-pixfly-state", "data-pixfly-atlases"] });
+    });
+  }
   const started = Date.now();
   await page.goto(url);
   // Shown: exploring with every atlas in (or one that never will be); or failed.
@@ -67,6 +81,12 @@ try {
     const [loaded, total] = (root.dataset.pixflyAtlases || "0/1").split("/").map(Number);
     return state === "failed" || (state === "exploring" && (loaded === total || root.dataset.pixflyAtlasError));
   }, null, { timeout: 120000, polling: 50 });
+  // The first frame with images: the first atlas is drawn (or loading has failed).
+  await page.waitForFunction(() => {
+    const { pixflyState: state, pixflyAtlases: atlases, pixflyAtlasError: error } = document.documentElement.dataset;
+    return state === "failed" || (state === "exploring" && (parseInt(atlases || "0") > 0 || error));
+  }, null, { timeout: 120000, polling: 20 });
+  result.first_images_ms = Date.now() - started;
   await shown();
   result.ready_ms = Date.now() - started;
   // Let the frames with the last atlases reach the screen.
@@ -107,6 +127,14 @@ try {
     await frames(5);
     await page.waitForTimeout(1500);
     await frames(5);
+  }
+  if (timeline) {
+    result.timeline = await page.evaluate(() => [
+      ...performance.getEntriesByType("mark").map((m) => [Math.round(m.startTime), m.name]),
+      ...performance.getEntriesByType("resource").map((r) =>
+        [Math.round(r.responseEnd), `loaded ${new URL(r.name).pathname} (started ${Math.round(r.startTime)})`]),
+      ...window.pixflyStates,
+    ].sort((a, b) => a[0] - b[0]));
   }
   result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
   result.atlases = await page.evaluate(() => document.documentElement.dataset.pixflyAtlases || null);
