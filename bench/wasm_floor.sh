@@ -52,7 +52,7 @@ fn setup(mut commands: Commands, #[cfg(feature = "pbr")] mut meshes: ResMut<Asse
 }
 
 fn panel(mut contexts: EguiContexts) -> Result {
-    egui::SidePanel::left("panel").show(contexts.ctx_mut()?, |ui| ui.label("hello"));
+    egui::Window::new("pixfly").show(contexts.ctx_mut()?, |ui| ui.label("hello"));
     Ok(())
 }
 EOF
@@ -65,15 +65,18 @@ const { BROTLI_PARAM_QUALITY: quality, BROTLI_PARAM_SIZE_HINT: hint } = zlib.con
 console.log(zlib.brotliCompressSync(data, { params: { [quality]: 11, [hint]: data.length } }).length);' "$wasm")
     printf '%10.2f %10.2f %10.2f\n' "$(stat -c %s "$wasm")e-6" "$(gzip -9 -n -c "$wasm" | wc -c)e-6" "${br}e-6"
 }
-printf '%-36s %10s %10s %10s\n' "build" "raw MB" "gzip MB" "brotli MB"
+printf '%-40s %10s %10s %10s\n' "build" "raw MB" "gzip MB" "brotli MB"
 for variant in "" pbr; do
     (cd "$work" && CARGO_TARGET_DIR="$target_dir" cargo build -q --profile web --target wasm32-unknown-unknown \
         ${variant:+--features $variant})
     "$tools/bin/wasm-bindgen" --target web --no-typescript --out-dir "$work/out" \
         "$target_dir/wasm32-unknown-unknown/web/pixfly-wasm-floor.wasm" 2>/dev/null
-    printf '%-36s ' "Bevy + egui + panorbit${variant:+ + bevy_pbr}"
+    printf '%-40s ' "Bevy + egui + panorbit${variant:+ + bevy_pbr}"
     sizes "$work/out/pixfly-wasm-floor_bg.wasm"
 done
 for wasm in web/dist/pixfly_bg.wasm web/dist/pixfly-webgpu_bg.wasm; do
-    [ -f "$wasm" ] && printf '%-36s ' "pixfly's viewer: $(basename "$wasm")" && sizes "$wasm"
+    if [ -f "$wasm" ]; then
+        printf '%-40s ' "pixfly's viewer: $(basename "$wasm")"
+        sizes "$wasm"
+    fi
 done

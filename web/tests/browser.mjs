@@ -61,17 +61,21 @@ try {
   page.on("requestfinished", (r) => unanswered.delete(r));
   page.on("requestfailed", (r) => unanswered.set(r, `failed: ${r.failure()?.errorText}`));
   page.on("pageerror", (e) => result.page_errors.push(String(e)));
-  if (timeline) {
-    await page.addInitScript(() => {
-      window.pixflyStates = [];
-      new MutationObserver((changes) => {
-        for (const { attributeName: name, target } of changes) {
-          window.pixflyStates.push([Math.round(performance.now()), `${name}=${target.getAttribute(name)}`]);
-        }
-      // The root element doesn't exist yet when this runs: watch the whole document.
-      }).observe(document, { subtree: true, attributeFilter: ["data-pixfly-state", "data-pixfly-atlases"] });
-    });
-  }
+  // The viewer's state changes, timed in the page (from navigation): polling from here would
+  // only see them once the page's thread is free, which it is not while atlases decode.
+  await page.addInitScript(() => {
+    window.pixflyStates = [];
+    new MutationObserver((changes) => {
+      for (const { attributeName: name, target } of changes) {
+        window.pixflyStates.push([Math.round(performance.now()), name, target.getAttribute(name)]);
+      }
+    // The root element doesn't exist yet when this runs: watch the whole document.
+    }).observe(document, { subtree: true, attributeFilter: ["data-pixfly-state", "data-pixfly-atlases"] });
+    // Tasks that kept the page's thread from answering for over 50 ms (the page feels stuck).
+    window.pixflyLongTasks = [];
+    new PerformanceObserver((list) => window.pixflyLongTasks.push(...list.getEntries().map((e) => [e.startTime, e.duration])))
+      .observe({ type: "longtask" });
+  });
   const started = Date.now();
   await page.goto(url);
   // Shown: exploring with every atlas in (or one that never will be); or failed.
@@ -81,14 +85,18 @@ try {
     const [loaded, total] = (root.dataset.pixflyAtlases || "0/1").split("/").map(Number);
     return state === "failed" || (state === "exploring" && (loaded === total || root.dataset.pixflyAtlasError));
   }, null, { timeout: 120000, polling: 50 });
-  // The first frame with images: the first atlas is drawn (or loading has failed).
-  await page.waitForFunction(() => {
-    const { pixflyState: state, pixflyAtlases: atlases, pixflyAtlasError: error } = document.documentElement.dataset;
-    return state === "failed" || (state === "exploring" && (parseInt(atlases || "0") > 0 || error));
-  }, null, { timeout: 120000, polling: 20 });
-  result.first_images_ms = Date.now() - started;
   await shown();
   result.ready_ms = Date.now() - started;
+  // In page time: the first atlas drawn (the first frame with images), and the last.
+  const states = await page.evaluate(() => window.pixflyStates);
+  const atlasTimes = states.filter(([, name, value]) => name === "data-pixfly-atlases" && parseInt(value) > 0);
+  result.first_images_ms = atlasTimes[0]?.[0] ?? null;
+  result.complete_ms = atlasTimes.find(([, , value]) => value.split("/")[0] === value.split("/")[1])?.[0] ?? null;
+  // The longest time the page could not answer between the viewer's start and the last atlas.
+  const tasks = await page.evaluate(() => window.pixflyLongTasks);
+  const loading = states.find(([, name]) => name === "data-pixfly-state")?.[0] ?? 0;
+  result.longest_task_while_loading_ms = Math.round(Math.max(0, ...tasks
+    .filter(([start]) => start >= loading && start <= (result.complete_ms ?? Infinity)).map(([, d]) => d)));
   // Let the frames with the last atlases reach the screen.
   const frames = (n) => page.evaluate((n) => new Promise((done) => {
     const step = () => (n-- > 0 ? requestAnimationFrame(step) : done());
@@ -133,7 +141,7 @@ try {
       ...performance.getEntriesByType("mark").map((m) => [Math.round(m.startTime), m.name]),
       ...performance.getEntriesByType("resource").map((r) =>
         [Math.round(r.responseEnd), `loaded ${new URL(r.name).pathname} (started ${Math.round(r.startTime)})`]),
-      ...window.pixflyStates,
+      ...window.pixflyStates.map(([time, name, value]) => [time, `${name}=${value}`]),
     ].sort((a, b) => a[0] - b[0]));
   }
   result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
