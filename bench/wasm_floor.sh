@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The smallest wasm the design's stack makes: Bevy (the viewer's features and `web` profile),
 # bevy_egui and bevy_panorbit_camera at the versions in Cargo.lock, in an app that shows one egui
-# label (and, with bevy_pbr, one cube with Bevy's standard material) and nothing of pixfly. Its
+# window (and, with bevy_pbr, one cube with Bevy's standard material) and nothing of pixfly. Its
 # size beside the viewer's says how much of the viewer's download is pixfly's own code.
 #     bench/wasm_floor.sh        (two builds of ~5 minutes each with a warm target folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 root=$PWD
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 tools="${PIXFLY_TOOLS:-$HOME/.cache/pixfly/tools}"
@@ -57,13 +58,8 @@ fn panel(mut contexts: EguiContexts) -> Result {
 }
 EOF
 sizes() {
-    local wasm=$1
-    local br
-    br=$(node -e '
-const zlib = require("zlib"), data = require("fs").readFileSync(process.argv[1]);
-const { BROTLI_PARAM_QUALITY: quality, BROTLI_PARAM_SIZE_HINT: hint } = zlib.constants;
-console.log(zlib.brotliCompressSync(data, { params: { [quality]: 11, [hint]: data.length } }).length);' "$wasm")
-    printf '%10.2f %10.2f %10.2f\n' "$(stat -c %s "$wasm")e-6" "$(gzip -9 -n -c "$wasm" | wc -c)e-6" "${br}e-6"
+    printf '%10.2f %10.2f %10.2f\n' "$(stat -c %s "$1")e-6" "$(gzip -9 -n -c "$1" | wc -c)e-6" \
+        "$(brotli_max "$1" | wc -c)e-6"
 }
 printf '%-40s %10s %10s %10s\n' "build" "raw MB" "gzip MB" "brotli MB"
 for variant in "" pbr; do

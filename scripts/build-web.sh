@@ -10,6 +10,7 @@
 # (`pixfly serve`, nginx's brotli_static / gzip_static, most CDNs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/common.sh
 target_dir="${CARGO_TARGET_DIR:-target}"
 tools="${PIXFLY_TOOLS:-$HOME/.cache/pixfly/tools}"
 out=web/dist
@@ -35,12 +36,7 @@ build() {
     # The page's progress bar counts the wasm's own bytes, whatever coding it travels in.
     page=$(sed "s/$attribute=\"[0-9]*\"/$attribute=\"$(stat -c %s "$wasm")\"/" <<<"$page")
     gzip -9 -n -c "$wasm" >"$wasm.gz"
-    node -e '
-const zlib = require("zlib"), fs = require("fs"), [wasm] = process.argv.slice(1);
-const data = fs.readFileSync(wasm);
-const { BROTLI_PARAM_QUALITY: quality, BROTLI_PARAM_SIZE_HINT: hint } = zlib.constants;
-fs.writeFileSync(wasm + ".br", zlib.brotliCompressSync(data, { params: { [quality]: 11, [hint]: data.length } }));
-' "$wasm"
+    brotli_max "$wasm" >"$wasm.br"
     echo "web viewer in $out: ${name}_bg.wasm $(kib "$wasm") KiB ($(kib "$wasm.gz") KiB gzip, $(kib "$wasm.br") KiB brotli)" >&2
 }
 build pixfly data-wasm-bytes

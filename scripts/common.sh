@@ -55,3 +55,12 @@ PY
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: "$@" >&2
     fi
 }
+
+# brotli_max FILE: FILE compressed with brotli at the highest quality, on stdout (node's zlib,
+# so no extra tool).
+brotli_max() {
+    node -e '
+const zlib = require("zlib"), data = require("fs").readFileSync(process.argv[1]);
+const { BROTLI_PARAM_QUALITY: quality, BROTLI_PARAM_SIZE_HINT: hint } = zlib.constants;
+process.stdout.write(zlib.brotliCompressSync(data, { params: { [quality]: 11, [hint]: data.length } }));' "$1"
+}
