@@ -80,7 +80,7 @@ fn write_corpus(root: &Path) {
     std::fs::write(bad.join("truncated.jpg"), &jpeg[..jpeg.len() / 2]).unwrap();
     std::fs::write(bad.join("empty.png"), b"").unwrap();
     std::fs::write(bad.join("notes.jpg"), b"Shopping list: milk, eggs, film").unwrap();
-    std::fs::write(bad.join("bomb.png"), png_bomb_header(20_000, 20_000)).unwrap();
+    std::fs::write(bad.join("bomb.png"), png_bomb_header(80_000, 80_000)).unwrap();
 
     // Not images at all, and a symlink loop: passed over / reported, never followed forever.
     std::fs::write(root.join("README.txt"), b"not an image").unwrap();
@@ -119,7 +119,7 @@ fn awkward_and_broken_files_each_get_their_exact_outcome() {
 
     // Skipped files: one warning each, naming the file, and the summary lists the reasons.
     for (file, reason) in [
-        ("bad/bomb.png", "20000×20000 is 400 megapixels, over the limit of 250"),
+        ("bad/bomb.png", "80000×80000 is 6400 megapixels, over the limit of 4000"),
         ("bad/empty.png", "the file is empty"),
         ("bad/notes.jpg", "not a supported image (JPEG, PNG, WebP, TIFF, GIF, BMP)"),
         ("bad/truncated.jpg", "corrupt or truncated jpeg"),

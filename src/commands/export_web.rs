@@ -3,6 +3,8 @@
 
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
+use pixfly_core::bundle::folder::BundleFolder;
+use pixfly_core::bundle::ownership::{self, FolderKind, Protected};
 use pixfly_core::bundle::{Bundle, MANIFEST_FILE};
 use std::path::{Path, PathBuf};
 use tracing::info;
@@ -11,7 +13,8 @@ use tracing::info;
 pub struct ExportWebArgs {
     /// The bundle folder (made by `pixfly build`).
     bundle: PathBuf,
-    /// The site folder to write; its `bundle/` is replaced, other files are left alone.
+    /// The site folder to write: new or empty, or one that export-web made (its `bundle/` is
+    /// then brought up to date; other files are left alone).
     #[arg(short, long, value_name = "SITE")]
     output: PathBuf,
     /// The built web viewer (scripts/build-web.sh writes it to web/dist).
@@ -42,8 +45,12 @@ pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
     let bundle =
         Bundle::open(&args.bundle).with_context(|| format!("cannot export {}", args.bundle.display()))?;
     let viewer = viewer_dir(args.viewer)?;
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    // The site must be pixfly's own, and apart from the bundle: writing into or over the source
+    // would replace the very files being copied.
+    let source =
+        Protected { path: args.bundle.clone(), what: "the bundle being exported", inside_allowed: false };
+    ownership::claim(&args.output, FolderKind::Site, &[source])
+        .map_err(|reason| anyhow::anyhow!("will not write the site there: {reason}"))?;
     for name in VIEWER_FILES {
         copy_atomic(&viewer.join(name), &args.output.join(name))?;
     }
@@ -51,29 +58,29 @@ pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
         let (copy, site_copy) = (viewer.join(name), args.output.join(name));
         if copy.exists() {
             copy_atomic(&copy, &site_copy)?;
-        } else if site_copy.exists() {
+        } else if site_copy.is_file() {
+            // A file of ours (the site is pixfly's): an old viewer's, which a host would still send.
             std::fs::remove_file(&site_copy)
                 .with_context(|| format!("cannot remove {}", site_copy.display()))?;
         }
     }
 
-    // Copied beside the old one, then swapped in, so an interrupted export leaves a whole bundle.
-    let partial = args.output.join(format!("{BUNDLE_DIR}.partial"));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).with_context(|| format!("cannot remove {}", partial.display()))?;
-    }
-    let files: Vec<&str> = std::iter::once(MANIFEST_FILE).chain(bundle.manifest.files()).collect();
-    let bar = ProgressBar::new(files.len() as u64).with_message("copying the bundle");
-    for rel in &files {
-        copy_atomic(&args.bundle.join(rel), &partial.join(rel))?;
+    // As `pixfly build` does: the bundle's files are content-named, so the new ones go in beside
+    // the old, the manifest last; then the files only the old manifest used are removed. A
+    // stopped export leaves the old bundle whole.
+    let target = args.output.join(BUNDLE_DIR);
+    let previous = ownership::listed_files(&target);
+    let mut from = BundleFolder::new(&args.bundle)?;
+    let files: Vec<&str> = bundle.manifest.files().collect();
+    let bar = ProgressBar::new(files.len() as u64 + 1).with_message("copying the bundle");
+    for rel in files.iter().copied().chain([MANIFEST_FILE]) {
+        // Only the bundle's own regular files: a link in it to /etc/passwd is not published.
+        let real = from.resolve(rel).with_context(|| format!("cannot export {}", args.bundle.display()))?;
+        copy_atomic(&real, &target.join(rel))?;
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let target = args.output.join(BUNDLE_DIR);
-    if target.exists() {
-        std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
-    }
-    std::fs::rename(&partial, &target).with_context(|| format!("cannot move {}", partial.display()))?;
+    ownership::remove_superseded(&target, &previous, files);
     info!(
         "wrote {} with {} images; preview it with `pixfly serve {}`",
         args.output.display(),
@@ -107,7 +114,9 @@ fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
     let dir = to.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Named after the target, as the bundle's own files are: a stopped export's leftover is
+    // replaced by the next one.
+    let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::copy(from, &tmp)
         .with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
     std::fs::rename(&tmp, to).with_context(|| format!("cannot write {}", to.display()))

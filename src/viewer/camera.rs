@@ -93,7 +93,13 @@ fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
 /// Where to look from to see `points` whole, images of `image_size` included, in a window of
 /// `size` logical pixels whose left `covered` pixels are under a panel: focus, distance, yaw,
 /// pitch.
-fn framing(points: &[Vec3], image_size: f32, flat: bool, size: Vec2, covered: f32) -> (Vec3, f32, f32, f32) {
+pub(super) fn framing(
+    points: &[Vec3],
+    image_size: f32,
+    flat: bool,
+    size: Vec2,
+    covered: f32,
+) -> (Vec3, f32, f32, f32) {
     if points.is_empty() {
         return (Vec3::ZERO, 10.0, 0.0, 0.0);
     }

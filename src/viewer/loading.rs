@@ -41,7 +41,7 @@ impl AssetLoader for BundleLoader {
         reader
             .read_to_end(&mut manifest_bytes)
             .await
-            .map_err(|source| BundleError::Io { path: load_context.path().to_string(), source })?;
+            .map_err(|cause| BundleError::Io { path: load_context.path().to_string(), cause })?;
         // The reader in the core crate is synchronous: fetch the files it will ask for first.
         let manifest = pixfly_core::bundle::parse_manifest(&manifest_bytes)?;
         let named =
@@ -51,11 +51,11 @@ impl AssetLoader for BundleLoader {
             let path = load_context.path().resolve_embed_str(rel).map_err(|e| invalid_path(rel, e))?;
             let bytes = load_context.read_asset_bytes(&path).await.map_err(|e| BundleError::Io {
                 path: path.to_string(),
-                source: std::io::Error::other(e.to_string()),
+                cause: std::io::Error::other(e.to_string()),
             })?;
             files.insert(rel.clone(), bytes);
         }
-        let bundle = Bundle::from_manifest(manifest, |rel| {
+        let bundle = Bundle::from_manifest(manifest, |rel, _| {
             files.remove(rel).ok_or_else(|| BundleError::Invalid(format!("{rel} was not read")))
         })?;
         let sizes: Vec<(u32, u32)> = bundle.manifest.atlases.iter().map(|a| (a.width, a.height)).collect();
@@ -132,7 +132,7 @@ impl AssetLoader for JpegLoader {
         reader
             .read_to_end(&mut bytes)
             .await
-            .map_err(|source| BundleError::Io { path: path.clone(), source })?;
+            .map_err(|cause| BundleError::Io { path: path.clone(), cause })?;
         let invalid = |error: String| {
             BundleError::Invalid(format!("{path} is not a JPEG the viewer can read: {error}"))
         };
@@ -189,7 +189,13 @@ impl Collection {
         let places = bundle
             .positions
             .iter()
-            .map(|layout| layout.iter().map(|p| Vec3::from_array(*p) * scale).collect())
+            .map(|layout| {
+                // A layout from another tool may not be normalised as the format says: fit it,
+                // rather than send the camera to infinity.
+                let extent = layout.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+                let extent = if extent > 1.01 { extent } else { 1.0 };
+                layout.iter().map(|p| Vec3::from_array(p.map(|v| v / extent)) * scale).collect()
+            })
             .collect();
         Collection { bundle, atlases: asset.atlases.clone(), places }
     }

@@ -5,6 +5,8 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod camera;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod load_fuzz;
 pub mod loading;
 pub mod lod;
 pub mod picking;

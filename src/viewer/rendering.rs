@@ -135,6 +135,11 @@ pub struct LayoutTransition {
 }
 
 impl LayoutTransition {
+    /// Showing `layout`, with nothing in motion.
+    pub fn at(collection: &Collection, layout: usize) -> LayoutTransition {
+        LayoutTransition { from: collection.places[layout].clone(), layout, started: None, progress: 1.0 }
+    }
+
     /// Where image `id` is drawn now.
     pub fn position(&self, collection: &Collection, id: usize) -> Vec3 {
         self.from[id].lerp(collection.places[self.layout][id], self.progress)
@@ -195,9 +200,7 @@ fn spawn_atlas_meshes(
     mut materials: ResMut<Assets<AtlasMaterial>>,
 ) {
     let manifest = &collection.bundle.manifest;
-    let layout = initial.0;
-    let transition =
-        LayoutTransition { from: collection.places[layout].clone(), layout, started: None, progress: 1.0 };
+    let transition = LayoutTransition::at(&collection, initial.0);
     let mut per_atlas: Vec<Vec<u32>> = vec![Vec::new(); manifest.atlases.len()];
     for image in &manifest.images {
         per_atlas[image.atlas as usize].push(image.id);

@@ -6,7 +6,8 @@
 //! the previous manifest pointing at files that are still there.
 
 use crate::atlas::AtlasGrid;
-use crate::bundle::write::write_atomic;
+use crate::bundle::ownership::{self, FolderKind, Protected};
+use crate::bundle::write::{WriteError, write_atomic};
 use crate::bundle::{
     self, Atlas, Cluster, EMBEDDINGS_FILE, EmbeddingInfo, ImageRecord, Layout, MANIFEST_FILE, Manifest,
     NeighboursInfo, SCHEMA_VERSION,
@@ -153,8 +154,12 @@ pub enum BuildError {
     Metadata(#[from] MetadataErrors),
     #[error("no usable images found in the inputs ({skipped} skipped)")]
     NoImages { skipped: usize },
-    #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    #[error("will not write the bundle there: {0}")]
+    Output(String),
+    #[error(
+        "{0}; nothing is lost: the finished images are cached, so run the same command again once it can write"
+    )]
+    Write(#[from] WriteError),
     #[error(
         "the cached atlas cell of {filename} is unreadable ({reason}); delete the bundle's cache folder and build again"
     )]
@@ -168,7 +173,7 @@ pub enum BuildError {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    write_atomic(path, bytes).map_err(|source| BuildError::Write { path: path.display().to_string(), source })
+    Ok(write_atomic(path, bytes)?)
 }
 
 /// What happened to one input file.
@@ -191,6 +196,8 @@ enum Outcome {
         hash: String,
     },
     Cancelled,
+    /// Writing its cache entry into the bundle failed: the build stops.
+    Failed(std::sync::Arc<WriteError>),
 }
 
 /// A picture on its way to the network, and the content hash it is cached under.
@@ -218,12 +225,29 @@ pub fn build(
         _ => None,
     };
 
+    let inputs: Vec<Protected> = options
+        .inputs
+        .iter()
+        .map(|input| {
+            let (path, reads_folders) = ingest::discover::input_root(input);
+            Protected { path, what: "the input", inside_allowed: !reads_folders }
+        })
+        .collect();
+    ownership::claim(&options.output, FolderKind::Bundle, &inputs).map_err(BuildError::Output)?;
+
     let mut found = ingest::discover(&options.inputs)?;
     for problem in &found.problems {
         tracing::warn!("skipping {}: {}", problem.path.display(), problem.reason);
     }
     if let Some(max) = options.max_images {
         found.files.truncate(max);
+    }
+    let filenames = || found.files.iter().map(|f| f.filename.as_str());
+    if let Some(table) = &metadata {
+        table.check_unambiguous(filenames())?;
+    }
+    if let Some(vectors) = &user_vectors {
+        vectors.check_unambiguous(filenames())?;
     }
     let cache = ImageCache::new(&options.output, options.cell_size, options.thumb_size);
 
@@ -245,12 +269,9 @@ pub fn build(
         let runner = embed_cache.as_ref().map(|cache| {
             let stop = &stop;
             scope.spawn(move || {
-                let keep = |hash: String, embedding: Embedding| {
+                let keep = |hash: String, embedding: Embedding| -> Result<(), BuildError> {
                     progress.advance();
-                    cache.put(&hash, &embedding).map_err(|source| BuildError::Write {
-                        path: cache.path(&hash).display().to_string(),
-                        source,
-                    })
+                    Ok(cache.put(&hash, &embedding)?)
                 };
                 let result = embed::serve(sessions, batch_size, inbox, &keep);
                 // On failure, stop feeding it (the error is reported below).
@@ -270,6 +291,9 @@ pub fn build(
                 } else {
                     ingest_one(file, options, &cache, feed.as_ref(), &claimed)
                 };
+                if let Outcome::Failed(_) = outcome {
+                    stop.store(true, Ordering::Relaxed); // our own write failed: the rest would too
+                }
                 if !matches!(outcome, Outcome::Ready { queued: true, .. }) {
                     progress.advance();
                 }
@@ -281,6 +305,13 @@ pub fn build(
         (outcomes, model_result)
     });
     model_result.transpose()?;
+    // Our own output failing (a full disk) is not an image's fault: stop, naming the file.
+    if let Some(Outcome::Failed(error)) = outcomes.iter().find(|o| matches!(o, Outcome::Failed(_))) {
+        return Err(BuildError::Write(WriteError {
+            path: error.path.clone(),
+            cause: std::io::Error::new(error.cause.kind(), error.cause.to_string()),
+        }));
+    }
 
     tracing::debug!("read {} files in {:.2?}", found.files.len(), started.elapsed());
     let mut report = BuildReport { walk_problems: found.problems, ..Default::default() };
@@ -328,7 +359,7 @@ pub fn build(
                 tracing::warn!("skipping {}: {reason}", file.path.display());
                 report.skipped.push(Skipped { filename: file.filename.clone(), reason });
             }
-            Outcome::Cancelled | Outcome::Twin { .. } => cancelled = true,
+            Outcome::Cancelled | Outcome::Twin { .. } | Outcome::Failed(_) => cancelled = true,
         }
     }
     if cancelled {
@@ -447,8 +478,9 @@ pub fn build(
     // What we write must pass the same checks every reader applies.
     bundle::validate_manifest(&manifest).map_err(|e| BuildError::Options(format!("internal error: {e}")))?;
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    let previous = ownership::listed_files(&options.output);
     write(&options.output.join(MANIFEST_FILE), &json)?;
-    remove_unreferenced(&options.output, &manifest);
+    ownership::remove_superseded(&options.output, &previous, manifest.files());
 
     report.images = manifest.images.len();
     report.atlases = manifest.atlases.len();
@@ -531,7 +563,7 @@ fn ingest_one(
     if let Some(thumbs) = &thumbs
         && let Err(e) = cache.put(&hash, image, &thumbs.thumb, &thumbs.cell)
     {
-        return skipped(format!("cannot write its thumbnail into the bundle: {e}"));
+        return Outcome::Failed(std::sync::Arc::new(e));
     }
     let queued = match (feed, model_input) {
         (Some(feed), Some(input)) => {
@@ -724,28 +756,4 @@ fn write_atlases(
             Ok(Atlas { path, width, height })
         })
         .collect()
-}
-
-/// After the new manifest is in place, drop the atlases, layouts and thumbnails it no longer uses.
-fn remove_unreferenced(output: &Path, manifest: &Manifest) {
-    let referenced: HashSet<&str> = manifest
-        .atlases
-        .iter()
-        .map(|a| a.path.as_str())
-        .chain(manifest.layouts.iter().map(|l| l.path.as_str()))
-        .chain(manifest.images.iter().map(|i| i.thumb.as_str()))
-        .chain(manifest.neighbours.iter().map(|n| n.path.as_str()))
-        .collect();
-    if manifest.embedding.is_none() {
-        let _ = std::fs::remove_file(output.join(EMBEDDINGS_FILE));
-    }
-    for folder in ["atlases", "layouts", "thumbs", "neighbours"] {
-        let Ok(entries) = std::fs::read_dir(output.join(folder)) else { continue };
-        for entry in entries.flatten() {
-            let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
-            if !referenced.contains(name.as_str()) && entry.path().is_file() {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
 }

@@ -6,7 +6,7 @@
 //! means the entry is complete. Two files, not more: on a 2-core machine creating files is a
 //! real share of the cost of ingesting a small image.
 
-use crate::bundle::write::write_atomic;
+use crate::bundle::write::{WriteError, write_atomic};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,7 @@ impl ImageCache {
         record: CachedImage,
         thumb: &RgbImage,
         cell: &RgbImage,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), WriteError> {
         write_atomic(&self.bundle.join(self.thumb_path(hash)), &crate::encode::jpeg(thumb, THUMB_QUALITY))?;
         let mut bytes = Vec::with_capacity(HEADER + cell.as_raw().len());
         bytes.extend_from_slice(MAGIC);

@@ -1,8 +1,68 @@
 //! The metadata CSV: PixPlot's columns, joined to images on `filename`.
 
 use crate::bundle::Metadata;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
+
+/// A file name as a table names an image: `/`-separated, without a leading `./`, so that
+/// `.\scans\a.png`, `./scans/a.png` and `scans/a.png` are one key.
+pub fn normalise_filename(name: &str) -> String {
+    let name = name.trim().replace('\\', "/");
+    let parts: Vec<&str> = name.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    parts.join("/")
+}
+
+/// A spreadsheet's CSV as UTF-8, and the character between its fields. Excel writes a BOM,
+/// UTF-16 for "Unicode text" (tab-separated), and `;` where the decimal mark is a comma: each is
+/// read as it is rather than rejected.
+pub fn csv_text(bytes: &[u8]) -> (Cow<'_, [u8]>, u8) {
+    let utf16 = |big_endian: bool, body: &[u8]| {
+        let units = body.chunks_exact(2).map(|b| {
+            if big_endian { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) }
+        });
+        let text: String =
+            char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+        Cow::Owned(text.into_bytes())
+    };
+    let text = match bytes {
+        [0xFF, 0xFE, body @ ..] => utf16(false, body),
+        [0xFE, 0xFF, body @ ..] => utf16(true, body),
+        // No BOM, but ASCII with a zero byte after (or before) every character.
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => utf16(false, bytes),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => utf16(true, bytes),
+        _ => Cow::Borrowed(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)),
+    };
+    let header = text.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = if header.contains(&b',') {
+        b','
+    } else if header.contains(&b'\t') {
+        b'\t'
+    } else if header.contains(&b';') {
+        b';'
+    } else {
+        b','
+    };
+    (text, delimiter)
+}
+
+/// Table keys that name more than one of `filenames` (a bare `a.jpg` when `x/a.jpg` and
+/// `y/a.jpg` both exist), with the images each names: one row cannot describe two images.
+pub fn shared_rows<'a, V>(
+    rows: &HashMap<String, V>,
+    filenames: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, Vec<&'a str>)> {
+    let mut named: HashMap<&str, Vec<&'a str>> = HashMap::new();
+    for filename in filenames {
+        if let Some((key, _)) = find_by_filename(rows, filename) {
+            named.entry(key).or_default().push(filename);
+        }
+    }
+    let mut shared: Vec<(String, Vec<&str>)> =
+        named.into_iter().filter(|(_, images)| images.len() > 1).map(|(k, v)| (k.to_string(), v)).collect();
+    shared.sort();
+    shared
+}
 
 /// One problem in the CSV, located for a person to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -30,7 +90,10 @@ pub fn find_by_filename<'a, V>(rows: &'a HashMap<String, V>, filename: &str) -> 
 /// Metadata rows by `filename`.
 #[derive(Debug, Default)]
 pub struct MetadataTable {
+    file: String,
     rows: HashMap<String, Metadata>,
+    /// Where each row is in the file.
+    lines: HashMap<String, u64>,
 }
 
 impl MetadataTable {
@@ -45,6 +108,28 @@ impl MetadataTable {
     /// The row for an image: by its relative path, else by its bare file name (as PixPlot does).
     pub fn lookup(&self, filename: &str) -> Option<(&str, &Metadata)> {
         find_by_filename(&self.rows, filename)
+    }
+
+    /// Rows that would describe more than one of the images, as errors to fix.
+    pub fn check_unambiguous<'a>(
+        &self,
+        filenames: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), MetadataErrors> {
+        let errors: Vec<MetadataError> = shared_rows(&self.rows, filenames)
+            .into_iter()
+            .map(|(key, images)| MetadataError {
+                file: self.file.clone(),
+                line: self.lines.get(&key).copied().unwrap_or(0),
+                column: Some("filename".into()),
+                message: format!(
+                    "{key:?} names {} images ({}): write each one's path in the collection instead, e.g. {:?}",
+                    images.len(),
+                    images.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                    images[0]
+                ),
+            })
+            .collect();
+        if errors.is_empty() { Ok(()) } else { Err(MetadataErrors(errors)) }
     }
 
     /// Row keys that no image used, sorted: usually a typo or a missing file.
@@ -81,8 +166,8 @@ pub fn parse_metadata_csv(bytes: &[u8], file: &str) -> Result<MetadataTable, Met
             message,
         });
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes); // spreadsheet BOM
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let (text, delimiter) = csv_text(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(text.as_ref());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
         Err(e) => {
@@ -94,7 +179,25 @@ pub fn parse_metadata_csv(bytes: &[u8], file: &str) -> Result<MetadataTable, Met
         err(1, None, format!("no 'filename' column (found: {})", headers.join(", ")));
         return Err(MetadataErrors(errors));
     };
-    let mut table = MetadataTable::default();
+    let mut repeated = false;
+    for (i, column) in headers.iter().enumerate() {
+        if let Some(first) = headers[..i].iter().position(|c| c == column) {
+            err(
+                1,
+                Some(column),
+                format!(
+                    "appears twice in the header (columns {} and {}): rename or remove one",
+                    first + 1,
+                    i + 1
+                ),
+            );
+            repeated = true;
+        }
+    }
+    if repeated {
+        return Err(MetadataErrors(errors));
+    }
+    let mut table = MetadataTable { file: file.to_string(), ..MetadataTable::default() };
     let mut first_line: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = match record {
@@ -113,7 +216,7 @@ pub fn parse_metadata_csv(bytes: &[u8], file: &str) -> Result<MetadataTable, Met
             err(line, None, format!("{} fields, but the header has {}", record.len(), headers.len()));
             continue;
         }
-        let filename = record[filename_col].trim().replace('\\', "/");
+        let filename = normalise_filename(&record[filename_col]);
         if filename.is_empty() {
             err(line, Some("filename"), "is empty".into());
             continue;
@@ -133,6 +236,7 @@ pub fn parse_metadata_csv(bytes: &[u8], file: &str) -> Result<MetadataTable, Met
             err(line, Some("filename"), format!("{filename:?} already appears on line {previous}"));
             continue;
         }
+        table.lines.insert(filename.clone(), line);
         table.rows.insert(filename, meta);
     }
     if errors.is_empty() {
@@ -212,6 +316,41 @@ mod tests {
                 "m.csv:6: column 'x': \"x3\" is not a number",
             ]
         );
+    }
+
+    #[test]
+    fn spreadsheet_exports_are_read_as_they_come() {
+        let expect = |bytes: &[u8]| {
+            let table = parse_metadata_csv(bytes, "m.csv").unwrap();
+            let (_, m) = table.lookup("mono.png").expect("the row for mono.png");
+            assert_eq!((m.year, m.category.as_deref()), (Some(1887), Some("Moon")));
+        };
+        expect(b"filename;year;category\n./mono.png;1887;Moon\n");
+        expect(b"filename\tyear\tcategory\r\nmono.png\t1887\tMoon\r\n");
+        let text = "filename\tyear\tcategory\r\nmono.png\t1887\tMoon\r\n";
+        let le: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        expect(&le);
+        let be: Vec<u8> =
+            [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        expect(&be);
+    }
+
+    #[test]
+    fn repeated_columns_and_rows_naming_two_images_are_errors() {
+        let err = parse_metadata_csv(b"filename,year,Year\na.png,1,2\n", "m.csv").unwrap_err();
+        assert!(
+            err.to_string().contains("m.csv:1: column 'year': appears twice in the header (columns 2 and 3)"),
+            "{err}"
+        );
+        let table = parse_metadata_csv(b"filename,year\nb.png,1\na.png,2\n", "m.csv").unwrap();
+        let err = table.check_unambiguous(["x/a.png", "y/a.png", "b.png"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("m.csv:3: column 'filename': \"a.png\" names 2 images (x/a.png, y/a.png)"),
+            "{err}"
+        );
+        table.check_unambiguous(["x/a.png", "b.png"]).unwrap();
     }
 
     #[test]

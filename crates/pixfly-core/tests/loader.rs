@@ -44,7 +44,7 @@ fn files() -> HashMap<String, Vec<u8>> {
 }
 
 fn load(manifest: &[u8], files: &HashMap<String, Vec<u8>>) -> Result<Bundle, BundleError> {
-    Bundle::from_parts(manifest, |path| {
+    Bundle::from_parts(manifest, |path, _| {
         files.get(path).cloned().ok_or_else(|| BundleError::Invalid(format!("{path} missing")))
     })
 }

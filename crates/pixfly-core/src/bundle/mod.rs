@@ -3,7 +3,13 @@
 //! Reading works everywhere, wasm included: hand [`Bundle::from_parts`] the manifest bytes and a
 //! way to fetch the layout files. [`Bundle::open`] does the same from a folder.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod folder;
 mod manifest;
+#[cfg(feature = "build")]
+pub mod ownership;
+#[cfg(feature = "build")]
+pub mod pictures;
 mod validate;
 #[cfg(feature = "build")]
 pub mod write;
@@ -16,8 +22,8 @@ pub use validate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("cannot read {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("manifest.json is not valid bundle JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error(
@@ -64,10 +70,11 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
 
 impl Bundle {
     /// Build a bundle from the manifest's bytes and a reader for the files it names
-    /// (a file system, an HTTP fetch, a zip…). Everything is validated.
+    /// (a file system, an HTTP fetch, a zip…), which is told the most bytes each file may hold.
+    /// Everything is validated.
     pub fn from_parts(
         manifest_bytes: &[u8],
-        read: impl FnMut(&str) -> Result<Vec<u8>, BundleError>,
+        read: impl FnMut(&str, u64) -> Result<Vec<u8>, BundleError>,
     ) -> Result<Bundle, BundleError> {
         Bundle::from_manifest(parse_manifest(manifest_bytes)?, read)
     }
@@ -76,30 +83,32 @@ impl Bundle {
     /// which files to fetch, say), so a large one is not parsed twice.
     pub fn from_manifest(
         manifest: Manifest,
-        mut read: impl FnMut(&str) -> Result<Vec<u8>, BundleError>,
+        mut read: impl FnMut(&str, u64) -> Result<Vec<u8>, BundleError>,
     ) -> Result<Bundle, BundleError> {
         let count = manifest.image_count as usize;
+        let layout_bytes = u64::from(manifest.image_count) * 12;
         let positions = manifest
             .layouts
             .iter()
-            .map(|layout| parse_positions(&layout.name, &read(&layout.path)?, count))
+            .map(|layout| parse_positions(&layout.name, &read(&layout.path, layout_bytes)?, count))
             .collect::<Result<_, _>>()?;
         let neighbours = match &manifest.neighbours {
-            Some(info) => parse_neighbours(&read(&info.path)?, count, info.k as usize)?,
+            Some(info) => {
+                let bytes = u64::from(manifest.image_count) * u64::from(info.k) * 4;
+                parse_neighbours(&read(&info.path, bytes)?, count, info.k as usize)?
+            }
             None => Vec::new(),
         };
         Ok(Bundle { manifest, positions, neighbours })
     }
 
-    /// Open a bundle folder and check that every file the manifest names is there.
+    /// Open a bundle folder and check that every file the manifest names is there: a regular
+    /// file inside the folder (see [`folder::BundleFolder`]).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open(dir: &std::path::Path) -> Result<Bundle, BundleError> {
-        let read = |rel: &str| {
-            let path = dir.join(rel);
-            std::fs::read(&path)
-                .map_err(|source| BundleError::Io { path: path.display().to_string(), source })
-        };
-        let bundle = Bundle::from_parts(&read(MANIFEST_FILE)?, read)?;
+        let mut folder = folder::BundleFolder::new(dir)?;
+        let manifest = folder.read(MANIFEST_FILE, folder::MAX_MANIFEST_BYTES)?;
+        let bundle = Bundle::from_parts(&manifest, |rel, limit| folder.read(rel, limit))?;
         let m = &bundle.manifest;
         let named = m
             .atlases
@@ -108,9 +117,12 @@ impl Bundle {
             .chain(m.images.iter().map(|i| &i.thumb))
             .chain(m.embedding.iter().map(|e| &e.path));
         for rel in named {
-            if !dir.join(rel).is_file() {
-                return Err(BundleError::Invalid(format!("{rel} is listed in the manifest but missing")));
-            }
+            folder.resolve(rel).map_err(|error| match error {
+                BundleError::Io { cause, .. } if cause.kind() == std::io::ErrorKind::NotFound => {
+                    BundleError::Invalid(format!("{rel} is listed in the manifest but missing"))
+                }
+                error => error,
+            })?;
         }
         Ok(bundle)
     }
@@ -124,9 +136,9 @@ impl Bundle {
         dir: &std::path::Path,
     ) -> Result<Option<ndarray::Array2<f32>>, BundleError> {
         let Some(info) = &self.manifest.embedding else { return Ok(None) };
-        let path = dir.join(&info.path);
-        let bytes = std::fs::read(&path)
-            .map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
+        // The rows, and room for the .npy header.
+        let limit = u64::from(self.manifest.image_count) * u64::from(info.dims) * 4 + (64 << 10);
+        let bytes = folder::BundleFolder::new(dir)?.read(&info.path, limit)?;
         if blake3::hash(&bytes).to_hex().as_str() != info.hash {
             return Err(BundleError::Invalid(format!(
                 "{} does not belong to this manifest (its hash differs)",

@@ -40,6 +40,9 @@ pub fn validate_manifest(m: &Manifest) -> Result<(), BundleError> {
     if m.thumb_size == 0 {
         return Err(invalid("thumb_size is 0"));
     }
+    if m.image_count == 0 {
+        return Err(invalid("the bundle holds no images"));
+    }
     if m.images.len() != m.image_count as usize {
         return Err(invalid(format!(
             "image_count is {} but the manifest lists {} images",
@@ -72,6 +75,13 @@ pub fn validate_manifest(m: &Manifest) -> Result<(), BundleError> {
                 layout.name, layout.dims
             )));
         }
+    }
+    // A viewer opens every bundle on some layout, and `grid` needs nothing but the images.
+    if !layout_names.contains("grid") {
+        return Err(invalid(format!(
+            "the bundle has no \"grid\" layout (it has: {}); every bundle has one",
+            m.layouts.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+        )));
     }
     let classes = match &m.embedding {
         Some(embedding) => {

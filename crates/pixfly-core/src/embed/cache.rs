@@ -5,7 +5,7 @@
 //! pairs; all little-endian.
 
 use super::{Embedding, ModelInfo};
-use crate::bundle::write::write_atomic;
+use crate::bundle::write::{WriteError, write_atomic};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 4] = b"PXE1";
@@ -44,7 +44,7 @@ impl EmbeddingCache {
         Some(Embedding { vector, top_classes })
     }
 
-    pub fn put(&self, hash: &str, embedding: &Embedding) -> std::io::Result<()> {
+    pub fn put(&self, hash: &str, embedding: &Embedding) -> Result<(), WriteError> {
         let mut bytes = Vec::with_capacity(12 + 4 * embedding.vector.len() + 8 * embedding.top_classes.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&(embedding.vector.len() as u32).to_le_bytes());

@@ -1,7 +1,7 @@
 //! Embedding matrices as `.npy` files (the format numpy users load with one call), and vectors
 //! that users bring themselves (`--embeddings`), from another model or another tool.
 
-use crate::metadata::find_by_filename;
+use crate::metadata::{csv_text, find_by_filename, normalise_filename};
 use ndarray::Array2;
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use std::collections::{HashMap, HashSet};
@@ -31,6 +31,21 @@ impl UserVectors {
     /// The row for an image, matched like metadata rows (relative path, else bare name).
     pub fn lookup(&self, filename: &str) -> Option<(&str, &[f32])> {
         find_by_filename(&self.rows, filename).map(|(k, v)| (k, v.as_slice()))
+    }
+
+    /// A row that would give its vector to more than one of the images is an error.
+    pub fn check_unambiguous<'a>(
+        &self,
+        filenames: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), VectorsError> {
+        match crate::metadata::shared_rows(&self.rows, filenames).first() {
+            Some((key, images)) => Err(VectorsError(format!(
+                "the vector for {key:?} would go to {} images ({}): name each one by its path in the collection",
+                images.len(),
+                images.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Rows no image used, sorted.
@@ -101,14 +116,14 @@ fn read_list(path: &Path) -> Result<Vec<(String, u64)>, VectorsError> {
         .lines()
         .zip(1..)
         .filter(|(l, _)| !l.trim().is_empty())
-        .map(|(l, n)| (l.trim().replace('\\', "/"), n))
+        .map(|(l, n)| (normalise_filename(l), n))
         .collect())
 }
 
 fn read_csv(bytes: &[u8], name: &str) -> Result<Vec<(String, u64, Vec<f32>)>, VectorsError> {
     let at = |line: u64, message: String| VectorsError(format!("{name}:{line}: {message}"));
-    let mut reader =
-        csv::ReaderBuilder::new().from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes));
+    let (text, delimiter) = csv_text(bytes);
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_ref());
     let headers: Vec<String> =
         reader.headers().map_err(|e| at(1, e.to_string()))?.iter().map(|h| h.trim().to_lowercase()).collect();
     let filename_col = headers
@@ -127,7 +142,7 @@ fn read_csv(bytes: &[u8], name: &str) -> Result<Vec<(String, u64, Vec<f32>)>, Ve
                 .map_err(|_| at(line, format!("column '{column}': {:?} is not a number", value.trim())))?;
             vector.push(value);
         }
-        rows.push((record[filename_col].trim().replace('\\', "/"), line, vector));
+        rows.push((normalise_filename(&record[filename_col]), line, vector));
     }
     Ok(rows)
 }

@@ -75,12 +75,27 @@ pub fn decode(bytes: &[u8], min_long: u32, min_short: u32, max_pixels: u64) -> R
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnknownFormat)?;
     match format {
         ImageFormat::Jpeg => decode_jpeg(bytes, (min_long, min_short), max_pixels),
-        ImageFormat::Png | ImageFormat::WebP | ImageFormat::Tiff | ImageFormat::Gif | ImageFormat::Bmp => {
-            decode_other(bytes, format, max_pixels)
-        }
+        // Too large to hold, but readable row by row into a smaller copy: up to 16 times the
+        // limit (4 gigapixels by default), which still bounds the time a decompression bomb takes.
+        ImageFormat::Png | ImageFormat::Tiff => match decode_other(bytes, format, max_pixels) {
+            Err(too_large @ DecodeError::TooLarge { width, height, .. }) => {
+                check_pixels(width, height, max_pixels.saturating_mul(STREAMED))?;
+                if format == ImageFormat::Png {
+                    super::reduced::decode_png(bytes, min_long, min_short, too_large)
+                } else {
+                    super::reduced::decode_tiff(bytes, min_long, min_short, too_large)
+                }
+            }
+            result => result,
+        },
+        ImageFormat::WebP | ImageFormat::Gif | ImageFormat::Bmp => decode_other(bytes, format, max_pixels),
         _ => Err(DecodeError::UnknownFormat),
     }
 }
+
+/// How many times `max_pixels` a picture read row by row (PNG) or shrunk while decoding (JPEG)
+/// may have: memory stays bounded, but the time it takes grows with its pixels.
+const STREAMED: u64 = 16;
 
 fn format_name(format: ImageFormat) -> &'static str {
     format.extensions_str().first().copied().unwrap_or("image")
@@ -139,7 +154,7 @@ fn flatten(image: DynamicImage) -> Picture {
 }
 
 /// Pixels of `IN` bytes, the last one alpha, onto the (gray) matte, as pixels of `OUT` bytes.
-fn composite<const IN: usize, const OUT: usize>(pixels: &[u8]) -> Vec<u8> {
+pub(super) fn composite<const IN: usize, const OUT: usize>(pixels: &[u8]) -> Vec<u8> {
     let mut out = vec![0; pixels.len() / IN * OUT];
     for (dst, p) in out.chunks_exact_mut(OUT).zip(pixels.chunks_exact(IN)) {
         let a = u32::from(p[IN - 1]);
@@ -184,7 +199,7 @@ fn decode_jpeg(
     check_pixels(w, h, max_pixels)?;
     // Progressive JPEGs keep full-size coefficients while decoding: bound that too.
     let full_pixels = u64::from(full_w) * u64::from(full_h);
-    check_pixels(full_w, full_h, max_pixels.saturating_mul(16))?;
+    check_pixels(full_w, full_h, max_pixels.saturating_mul(STREAMED))?;
     decoder.set_max_decoding_buffer_size(usize::try_from(full_pixels * 8).unwrap_or(usize::MAX));
     let pixels = decoder.decode().map_err(corrupt)?;
     let orientation =

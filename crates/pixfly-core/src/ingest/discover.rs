@@ -91,8 +91,27 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Discovered, DiscoverError> {
     Ok(Discovered { files, problems })
 }
 
+/// The folder or file an INPUT reads from, and whether a folder inside it could be read too
+/// (a glob such as `scans/*.tif` reads only what its one pattern matches).
+pub fn input_root(input: &Path) -> (PathBuf, bool) {
+    let text = input.to_string_lossy();
+    if input.exists() || !looks_like_glob(&text) {
+        return (input.to_path_buf(), true);
+    }
+    let base = glob_base(input);
+    let patterns = input.components().count() - base.components().count();
+    let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+    (base, patterns > 1 || text.contains("**"))
+}
+
+/// Folders that pixfly made (a bundle, a site) hold no one's originals: never ingested.
+fn is_pixfly_folder(dir: &Path) -> bool {
+    [".pixfly-bundle", ".pixfly-site"].iter().any(|marker| dir.join(marker).is_file())
+}
+
 fn walk(dir: &Path, found: &mut Vec<PathBuf>, problems: &mut Vec<WalkProblem>) {
-    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+    let walker = walkdir::WalkDir::new(dir).follow_links(true).into_iter();
+    for entry in walker.filter_entry(|e| !(e.file_type().is_dir() && is_pixfly_folder(e.path()))) {
         match entry {
             Ok(e) if e.file_type().is_file() && is_image_path(e.path()) => found.push(e.into_path()),
             Ok(_) => {}

@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod discover;
+mod reduced;
 pub mod thumbnail;
 
 pub use decode::{DEFAULT_MAX_PIXELS, DecodeError, Decoded, Picture, decode};
