@@ -4,6 +4,7 @@
 //! its largest extent spanning -1..1, so a viewer can frame any layout with one camera distance.
 
 pub mod metadata;
+pub mod spread;
 
 /// Images in id order on a square grid, row by row from the top left ("alphabetic" when ids are
 /// sorted by filename, as pixfly assigns them).
@@ -25,15 +26,22 @@ pub fn snap_to_grid(positions: &[[f32; 3]]) -> Vec<[f32; 3]> {
 }
 
 /// For each position, the row-major cell of a square grid of `positions.len()` cells it is
-/// snapped to. Cells and images are split in two by the same count along the longer side of the
-/// cells' extent, again and again (a balanced k-d tree over both): O(n log² n), and good enough
-/// at a million images where an exact assignment solver is not.
+/// snapped to (see [`assign`]).
 pub(crate) fn snap_order(positions: &[[f32; 3]]) -> Vec<usize> {
-    let grid = cells(positions.len());
-    let mut order = vec![0; positions.len()];
-    let mut images: Vec<usize> = (0..positions.len()).collect();
-    let mut cell_ids: Vec<usize> = (0..grid.len()).collect();
-    split(&mut images, &mut cell_ids, positions, &grid, &mut order);
+    assign(positions, &cells(positions.len()), 2)
+}
+
+/// For each of `points`, the index of the one of `cells` (as many as the points) it is placed
+/// in, so that neighbours stay neighbours. Cells and points are split in two by the same count
+/// along the longest side of the cells' extent, again and again (a balanced k-d tree over both,
+/// in the first `dims` axes): O(n log² n), and good enough at a million images where an exact
+/// assignment solver is not.
+pub(crate) fn assign(points: &[[f32; 3]], cells: &[[f32; 3]], dims: usize) -> Vec<usize> {
+    assert_eq!(points.len(), cells.len(), "one cell per point");
+    let mut order = vec![0; points.len()];
+    let mut images: Vec<usize> = (0..points.len()).collect();
+    let mut cell_ids: Vec<usize> = (0..cells.len()).collect();
+    split(&mut images, &mut cell_ids, points, cells, dims, &mut order);
     order
 }
 
@@ -42,6 +50,7 @@ fn split(
     cells: &mut [usize],
     positions: &[[f32; 3]],
     grid: &[[f32; 3]],
+    dims: usize,
     out: &mut [usize],
 ) {
     if images.len() <= 1 {
@@ -56,16 +65,20 @@ fn split(
         });
         hi - lo
     };
-    let axis = if extent(0) >= extent(1) { 0 } else { 1 };
-    let other = 1 - axis;
-    let by = |a: &[f32; 3], b: &[f32; 3]| a[axis].total_cmp(&b[axis]).then(a[other].total_cmp(&b[other]));
+    let axis = (0..dims).fold(0, |best, a| if extent(a) > extent(best) { a } else { best });
+    // Along the axis, then the others in turn, so that ties split the same way for both.
+    let by = |a: &[f32; 3], b: &[f32; 3]| {
+        (0..dims)
+            .map(|k| (axis + k) % dims)
+            .fold(std::cmp::Ordering::Equal, |o, k| o.then(a[k].total_cmp(&b[k])))
+    };
     let half = images.len() / 2;
     cells.sort_by(|&a, &b| by(&grid[a], &grid[b]));
     images.select_nth_unstable_by(half, |&a, &b| by(&positions[a], &positions[b]));
     let (images_low, images_high) = images.split_at_mut(half);
     let (cells_low, cells_high) = cells.split_at_mut(half);
-    split(images_low, cells_low, positions, grid, out);
-    split(images_high, cells_high, positions, grid, out);
+    split(images_low, cells_low, positions, grid, dims, out);
+    split(images_high, cells_high, positions, grid, dims, out);
 }
 
 /// Centre positions on the origin and scale the largest extent to span -1..1.
