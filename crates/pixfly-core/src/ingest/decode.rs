@@ -135,7 +135,7 @@ fn decode_other(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<De
 /// Drop alpha by compositing onto [`MATTE`]; convert any depth or colour model to 8-bit RGB,
 /// or gray for grayscale pictures. The common 8-bit cases are spelled out: image's generic
 /// conversions are several times slower.
-fn flatten(image: DynamicImage) -> Picture {
+pub(super) fn flatten(image: DynamicImage) -> Picture {
     let (w, h) = (image.width(), image.height());
     let rgb = |pixels| Picture::Rgb(RgbImage::from_raw(w, h, pixels).expect("three bytes per pixel"));
     let gray = |pixels| Picture::Gray(GrayImage::from_raw(w, h, pixels).expect("one byte per pixel"));
@@ -218,14 +218,19 @@ fn decode_jpeg(
         PixelFormat::CMYK32 => DynamicImage::ImageRgb8(cmyk_to_rgb(w, h, &pixels).ok_or_else(short)?),
     };
     image.apply_orientation(orientation);
-    let (width, height) = match orientation {
+    let (width, height) = upright_size(orientation, full_w, full_h);
+    Ok(Decoded { image: flatten(image), width, height })
+}
+
+/// The size of a `width × height` picture once `orientation` is applied.
+pub(super) fn upright_size(orientation: Orientation, width: u32, height: u32) -> (u32, u32) {
+    match orientation {
         Orientation::Rotate90
         | Orientation::Rotate270
         | Orientation::Rotate90FlipH
-        | Orientation::Rotate270FlipH => (full_h, full_w),
-        _ => (full_w, full_h),
-    };
-    Ok(Decoded { image: flatten(image), width, height })
+        | Orientation::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
 }
 
 /// jpeg-decoder hands CMYK as ink amounts (Adobe's inversion already undone).

@@ -2,7 +2,7 @@
 //! read row by row into a copy reduced by a whole factor: memory stays a few rows, whatever the
 //! size. PNG here; JPEG shrinks while decoding already (see `decode_jpeg`).
 
-use super::decode::{DecodeError, Decoded, Picture, composite};
+use super::decode::{DecodeError, Decoded, composite, flatten, upright_size};
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, RgbImage};
 use std::io::Cursor;
@@ -137,17 +137,8 @@ impl Reducer {
             DynamicImage::ImageRgb8(RgbImage::from_raw(out_width, out_height, pixels).ok_or_else(short)?)
         };
         image.apply_orientation(orientation);
-        let (width, height) = match orientation {
-            Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH => (self.height, self.width),
-            _ => (self.width, self.height),
-        };
-        let image = match image {
-            DynamicImage::ImageLuma8(gray) => Picture::Gray(gray),
-            other => Picture::Rgb(other.into_rgb8()),
-        };
+        let (width, height) = upright_size(orientation, self.width, self.height);
+        let image = flatten(image);
         Ok(Decoded { image, width, height })
     }
 }
@@ -259,6 +250,7 @@ pub fn decode_tiff(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::Picture;
     use image::{ImageEncoder, Rgba, RgbaImage};
 
     #[test]
