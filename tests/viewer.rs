@@ -39,8 +39,10 @@ fn screenshot(bundle: &Path, name: &str, args: &[&str]) -> Shot {
     let png = dir.join(format!("{name}.png"));
     let json = dir.join(format!("{name}.json"));
     let _ = std::fs::remove_file(&png);
-    let mut all =
-        vec!["--screenshot", png.to_str().unwrap(), "--report", json.to_str().unwrap(), "--size", "640x480"];
+    let mut all = vec!["--screenshot", png.to_str().unwrap(), "--report", json.to_str().unwrap()];
+    if !args.contains(&"--size") {
+        all.extend(["--size", "640x480"]);
+    }
     all.extend(args);
     let (ok, stderr) = view(bundle, &all);
     assert!(ok, "viewer failed: {stderr}");
@@ -117,8 +119,11 @@ fn unexplained_points(dir: &Path, bundle: &Bundle, shot: &Shot) -> usize {
         let got = shot.picture.get_pixel(px as u32, py as u32).0;
         all.iter().any(|&(id, x, y, half)| {
             let (fx, fy) = (0.5 + (px - x) / (2.0 * half), 0.5 + (py - y) / (2.0 * half));
-            let inside = (0.02..0.98).contains(&fx) && (0.02..0.98).contains(&fy);
-            inside && shows(id, fx, fy, got)
+            // A pixel's width of slack at the edges, where the rasteriser and the report differ.
+            let slack = 1.0 / (2.0 * half);
+            let edges = -slack..1.0 + slack;
+            let inside = edges.contains(&fx) && edges.contains(&fy);
+            inside && shows(id, fx.clamp(0.0, 0.999), fy.clamp(0.0, 0.999), got)
         })
     };
     let points = all.iter().flat_map(|&(_, x, y, half)| [(x, y - half / 2.0), (x, y + half / 2.0)]);
@@ -160,10 +165,11 @@ fn the_viewer_draws_each_image_where_its_layout_puts_it_and_selects_by_click() {
     let grid = bundle.layout_index("grid").unwrap();
     let umap = bundle.layout_index("umap2d").unwrap();
 
-    // The grid, straight from the start: every image visible, each in its own place.
-    let shot = screenshot(&dir, "grid", &["--layout", "grid"]);
+    // The grid, straight from the start: every image visible, each in its own place (in a
+    // window small enough that the atlas cells are drawn, not the close-ups).
+    let shot = screenshot(&dir, "grid", &["--layout", "grid", "--size", "560x420"]);
     assert_eq!(shot.report["layout"], "grid");
-    assert_eq!(shot.picture.dimensions(), (640, 480));
+    assert_eq!(shot.picture.dimensions(), (560, 420));
     let (matched, drawn_count) = matching_images(&dir, &bundle, &shot);
     assert_eq!(drawn_count, 25, "all 25 images should be in the frame");
     assert_eq!(matched, 25, "images whose pixels are not where the report says");
@@ -354,4 +360,80 @@ fn a_bundle_that_cannot_be_shown_gets_a_clear_message() {
     let (ok, stderr) = view(&dir, &["--screenshot", png.to_str().unwrap()]);
     assert!(!ok && stderr.contains(atlas.as_str()), "{stderr}");
     assert!(!png.exists());
+}
+
+/// From a report of a `width × height` picture: the share of the picture covered by images,
+/// the share of the images' area hidden under other images, and the median image side (px).
+fn coverage(report: &Value, width: usize, height: usize) -> (f64, f64, f32) {
+    let mut covered = vec![false; width * height];
+    let mut area = 0usize;
+    let mut sides = Vec::new();
+    for image in report["images"].as_array().unwrap() {
+        let f = |k: &str| image[k].as_f64().unwrap();
+        let (x, y, hw, hh) = (f("x"), f("y"), f("half_width"), f("half_height"));
+        sides.push(2.0 * hw.max(hh) as f32);
+        let columns = ((x - hw).max(0.0) as usize)..((x + hw).min(width as f64).max(0.0) as usize);
+        let rows = ((y - hh).max(0.0) as usize)..((y + hh).min(height as f64).max(0.0) as usize);
+        for row in rows {
+            area += columns.len();
+            covered[row * width..][columns.clone()].iter_mut().for_each(|c| *c = true);
+        }
+    }
+    let covered = covered.iter().filter(|&&c| c).count();
+    sides.sort_by(f32::total_cmp);
+    let hidden = if area > 0 { 1.0 - covered as f64 / area as f64 } else { 0.0 };
+    (covered as f64 / (width * height) as f64, hidden, sides[sides.len() / 2])
+}
+
+/// 300 images whose vectors fall in five tight groups, and three odd ones far from everything.
+fn piled_up_bundle(root: &Path) -> std::path::PathBuf {
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut csv = String::from("filename,a,b,c,d,e,f\n");
+    for i in 0..303u32 {
+        let name = format!("img{i:03}.png");
+        let colour = [i % 7, i / 7 % 7, i / 49].map(|c| (c * 30 + 40) as u8);
+        RgbImage::from_pixel(24, 24, image::Rgb(colour)).save(images.join(&name)).unwrap();
+        let mut v = [0.0f32; 6];
+        if i < 300 {
+            v[(i % 5) as usize] = 1.0;
+            v[5] = (i as f32 * 0.73).sin() * 0.02;
+        } else {
+            v = [(i as f32).sin() * 9.0, -4.0, 7.0, (i as f32).cos() * 5.0, 2.0, -8.0];
+        }
+        let row: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        csv.push_str(&format!("{name},{}\n", row.join(",")));
+    }
+    std::fs::write(root.join("vectors.csv"), csv).unwrap();
+    let out = root.join("bundle");
+    let vectors = root.join("vectors.csv");
+    let (ok, _, stderr) = build(&[&images], &out, &["--embeddings", vectors.to_str().unwrap()]);
+    assert!(ok, "build failed: {stderr}");
+    out
+}
+
+#[test]
+fn the_first_view_shows_every_image_and_fills_the_screen() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = piled_up_bundle(root.path());
+    let size = ["--size", "1600x900"];
+    let first = screenshot(&dir, "first-view", &size);
+    assert_eq!(first.report["layout"], "spread2d", "the first view is the spread-out layout");
+    let (covered, hidden, side) = coverage(&first.report, 1600, 900);
+    println!("spread2d: {:.1}% covered, {:.1}% hidden, median {side:.1} px", covered * 100.0, hidden * 100.0);
+    assert_eq!(first.report["images"].as_array().unwrap().len(), 303, "every image is in view");
+    assert!(covered >= 0.35, "the first view covers {:.1}% of the screen", covered * 100.0);
+    assert!(hidden <= 0.10, "{:.1}% of the image area is hidden", hidden * 100.0);
+    // Raw UMAP piles each group up: the measure sees it.
+    let umap = screenshot(&dir, "first-view-umap", &["--size", "1600x900", "--layout", "umap2d"]);
+    let (umap_covered, umap_hidden, umap_side) = coverage(&umap.report, 1600, 900);
+    println!(
+        "umap2d: {:.1}% covered, {:.1}% hidden, median {umap_side:.1} px",
+        umap_covered * 100.0,
+        umap_hidden * 100.0
+    );
+    assert!(
+        umap_hidden > 0.5 && umap_covered < covered / 2.0,
+        "UMAP 2D: {umap_covered:.3} covered, {umap_hidden:.3} hidden"
+    );
 }

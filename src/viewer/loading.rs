@@ -183,9 +183,9 @@ pub struct Collection {
 impl Collection {
     fn new(asset: &BundleAsset) -> Collection {
         let bundle = asset.bundle.clone();
-        // Layouts span −1..1; scaling by √n keeps a grid's spacing near 2 world units whatever
-        // the collection's size, so image size, speeds and clipping planes need no tuning.
-        let scale = (bundle.manifest.image_count as f32).sqrt().max(1.0);
+        // Layouts span −1..1. Each is scaled so that neighbouring images sit about 2 world units
+        // apart (see `spacing`): the image size, speeds and clipping planes then need no tuning,
+        // and a sparse layout's images are drawn larger.
         let places = bundle
             .positions
             .iter()
@@ -194,7 +194,10 @@ impl Collection {
                 // rather than send the camera to infinity.
                 let extent = layout.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
                 let extent = if extent > 1.01 { extent } else { 1.0 };
-                layout.iter().map(|p| Vec3::from_array(p.map(|v| v / extent)) * scale).collect()
+                let normalised: Vec<Vec3> =
+                    layout.iter().map(|p| Vec3::from_array(p.map(|v| v / extent))).collect();
+                let scale = 2.0 / spacing(&normalised);
+                normalised.into_iter().map(|p| p * scale).collect()
             })
             .collect();
         Collection { bundle, atlases: asset.atlases.clone(), places }
@@ -203,6 +206,56 @@ impl Collection {
     pub fn image_count(&self) -> usize {
         self.bundle.manifest.image_count as usize
     }
+}
+
+/// How far apart neighbouring images are in a normalised layout: the median distance from a
+/// sample of images to the nearest other one, kept between half and four times the spacing of a
+/// grid of as many images. A grid's images are then drawn as they always were, a spread-out
+/// layout's fill their cells, a sparse one's are larger, and a pile's no smaller than half size.
+fn spacing(points: &[Vec3]) -> f32 {
+    let grid = 2.0 / (points.len() as f32).sqrt().max(1.0);
+    if points.len() < 2 {
+        return grid;
+    }
+    let key = |p: Vec3| (p / grid).floor().as_ivec3();
+    let mut cells: HashMap<IVec3, Vec<usize>> = HashMap::new();
+    for (i, p) in points.iter().enumerate() {
+        cells.entry(key(*p)).or_default().push(i);
+    }
+    // Enough for a median; a few thousand distance checks whatever the collection's size.
+    let step = (points.len() / 2000).max(1);
+    let mut nearest: Vec<f32> = (0..points.len())
+        .step_by(step)
+        .map(|i| {
+            let centre = key(points[i]);
+            if cells[&centre].len() >= 16 {
+                return 0.0; // a pile: far closer than the floor
+            }
+            let mut best = f32::INFINITY;
+            for r in 0..=4i32 {
+                for dz in -r..=r {
+                    for dy in -r..=r {
+                        for dx in -r..=r {
+                            if dx.abs().max(dy.abs()).max(dz.abs()) != r {
+                                continue;
+                            }
+                            let Some(ids) = cells.get(&(centre + IVec3::new(dx, dy, dz))) else { continue };
+                            for &j in ids.iter().filter(|&&j| j != i) {
+                                best = best.min(points[i].distance(points[j]));
+                            }
+                        }
+                    }
+                }
+                // Anything in a farther shell is at least `r` cells away.
+                if best <= r as f32 * grid {
+                    break;
+                }
+            }
+            best
+        })
+        .collect();
+    nearest.sort_unstable_by(f32::total_cmp);
+    nearest[nearest.len() / 2].clamp(0.5 * grid, 4.0 * grid)
 }
 
 /// The layout to show first, by name, as asked on the command line (or in the page's URL).

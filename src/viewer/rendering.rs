@@ -320,13 +320,14 @@ fn advance_transition(mut transition: ResMut<LayoutTransition>, time: Res<Time>)
 
 fn apply_emphasis(
     emphasis: Res<Emphasis>,
-    quads: Query<(&Mesh3d, &AtlasQuads)>,
+    quads: Query<(&Mesh3d, Ref<AtlasQuads>)>,
     mut meshes: ResMut<Assets<Mesh>>,
 ) {
-    if !emphasis.is_changed() {
-        return;
-    }
     for (mesh, quads) in &quads {
+        // Quads spawned this frame (a close-up) may have been made before the emphasis changed.
+        if !(emphasis.is_changed() || quads.is_added()) {
+            continue;
+        }
         let Some(mut mesh) = meshes.get_mut(&mesh.0) else { continue };
         mesh.insert_attribute(ATTRIBUTE_EMPHASIS, emphasis.per_vertex(&quads.images));
     }

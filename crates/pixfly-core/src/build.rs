@@ -427,7 +427,8 @@ pub fn build(
     tracing::debug!("packed {} atlases by {:.2?}", atlases.len(), started.elapsed());
     let (embedding, vectors) = embedded.unzip();
 
-    // The first layout is the one a viewer opens with: 3D, when there are vectors.
+    // The first layout is the one a viewer opens with: by similarity with every image in view,
+    // when there are vectors.
     let mut placed: Vec<(&str, &str, u8, Vec<[f32; 3]>)> = Vec::new();
     let mut neighbours = None;
     let mut hotspots = Vec::new();
@@ -439,6 +440,10 @@ pub fn build(
         }
         let places = reduce::places(vectors, &options.layout, progress);
         let snapped = layout::snap_to_grid(&places.umap2d);
+        let (spread2d, _) = layout::spread::spread(&places.umap2d, 2, layout::spread::ROOM_2D);
+        let (spread3d, _) = layout::spread::spread(&places.umap3d, 3, layout::spread::ROOM_3D);
+        placed.push(("spread2d", "By similarity (every image in view)", 2, spread2d));
+        placed.push(("spread3d", "By similarity in 3D (every image in view)", 3, spread3d));
         placed.push(("umap3d", "UMAP 3D (by similarity)", 3, places.umap3d));
         placed.push(("umap2d", "UMAP 2D (by similarity)", 2, places.umap2d));
         placed.push(("similarity-grid", "Grid (by similarity)", 2, snapped));

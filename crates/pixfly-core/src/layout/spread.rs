@@ -3,13 +3,21 @@
 //!
 //! UMAP packs similar images tightly by design: in UMAP 2D of the default collection 93 % of
 //! the image area lies under other images. Here the layout's box is divided into about `room`
-//! times more cells than images. The cells farthest from any image are the gaps: each gets a
-//! stand-in, so that it stays empty. Images and stand-ins then take one cell each, assigned by
+//! times more cells than images. The empty cells nearest the images are the gaps: each gets a
+//! stand-in, so that it stays empty, a moat around every group. Images and stand-ins then take one cell each, assigned by
 //! the same balanced k-d split as the similarity grid, so a pile of images opens out into the
 //! cells around it while the gaps between groups are kept.
 
 use super::{assign, normalise};
 use std::collections::VecDeque;
+
+/// Cells per image in the 2D layout: room for the gaps between groups, while images still
+/// cover a good share of the screen.
+pub const ROOM_2D: f32 = 1.4;
+/// Cells per image in 3D: room to fly between groups.
+pub const ROOM_3D: f32 = 2.0;
+/// The least width of a flat layout, in heights.
+const WIDE: f64 = 1.5;
 
 /// Share of the images, at each end of each axis, treated as far-off: they are brought in to
 /// the edge of the box that holds the rest, rather than stretching it.
@@ -23,6 +31,10 @@ pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>,
     if n < 2 {
         return (vec![[0.0; 3]; n], 2.0);
     }
+    // UMAP's axes mean nothing: turn the layout so that its longest direction runs across
+    // (screens are wide) and its box is tight.
+    let turned = along_principal_axes(positions, dims);
+    let positions = turned.as_slice();
     // The box that holds all but the outermost images, a little wider than they are.
     let mut lo = [0.0f32; 3];
     let mut hi = [0.0f32; 3];
@@ -34,12 +46,16 @@ pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>,
         let margin = (b - a).max(f32::EPSILON) * 0.02;
         (lo[axis], hi[axis]) = (a - margin, b + margin);
     }
-    // Cells per axis in proportion to the box's sides, about `room × n` in all.
-    let volume: f64 = (0..dims).map(|a| f64::from(hi[a] - lo[a])).product();
-    let side = (volume / (f64::from(room) * n as f64)).powf(1.0 / dims as f64);
+    // Cells per axis in proportion to the box's sides, about `room × n` in all; a flat layout
+    // at least `WIDE` times as wide as it is tall, to fill a landscape screen.
+    let mut sides: Vec<f64> = (0..dims).map(|a| f64::from(hi[a] - lo[a])).collect();
+    if dims == 2 {
+        sides[1] = sides[1].min(sides[0] / WIDE);
+    }
+    let side = (sides.iter().product::<f64>() / (f64::from(room) * n as f64)).powf(1.0 / dims as f64);
     let mut shape = [1usize; 3];
     for axis in 0..dims {
-        shape[axis] = ((f64::from(hi[axis] - lo[axis]) / side).round() as usize).max(1);
+        shape[axis] = ((sides[axis] / side).round() as usize).max(1);
     }
     while shape.iter().product::<usize>() < n {
         let axis = (0..dims).min_by_key(|&a| shape[a]).expect("dims ≥ 1");
@@ -85,9 +101,12 @@ pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>,
             }
         }
     }
-    // The gaps: the cells farthest from any image, one stand-in each, at the cell's centre.
+    // The gaps: one stand-in in each cell kept empty, at the cell's centre.
     let mut by_distance: Vec<usize> = (0..cells.len()).collect();
-    by_distance.sort_by_key(|&i| std::cmp::Reverse(distance[i]));
+    // Stand-ins go to the empty cells nearest the images first: a moat around every group
+    // keeps groups apart as they open out (measured on the emoji set, 15-NN label accuracy
+    // 0.829 against 0.822 when the stand-ins filled the widest empty spaces instead).
+    by_distance.sort_by_key(|&i| if distance[i] == 0 { u32::MAX } else { distance[i] });
     let centre = |c: [usize; 3]| {
         let mut p = [0.0f32; 3];
         for axis in 0..dims {
@@ -117,6 +136,78 @@ pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>,
         })
         .fold(0.0f32, f32::max);
     (normalise(spread), if extent > 0.0 { 2.0 / extent } else { 2.0 })
+}
+
+/// `positions` turned about their centre so that their principal axes lie along x, y (and z),
+/// the longest along x.
+fn along_principal_axes(positions: &[[f32; 3]], dims: usize) -> Vec<[f32; 3]> {
+    let n = positions.len() as f64;
+    let mut mean = [0.0f64; 3];
+    for p in positions {
+        (0..dims).for_each(|a| mean[a] += f64::from(p[a]) / n);
+    }
+    let mut c = [[0.0f64; 3]; 3];
+    for p in positions {
+        for a in 0..dims {
+            for b in 0..dims {
+                c[a][b] += (f64::from(p[a]) - mean[a]) * (f64::from(p[b]) - mean[b]) / n;
+            }
+        }
+    }
+    // Jacobi rotations diagonalise the covariance; `v`'s columns become its eigenvectors.
+    let mut v = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    for _ in 0..32 {
+        for a in 0..dims {
+            for b in a + 1..dims {
+                if c[a][b].abs() < 1e-30 {
+                    continue;
+                }
+                let theta = 0.5 * (2.0 * c[a][b]).atan2(c[b][b] - c[a][a]);
+                let (sin, cos) = theta.sin_cos();
+                let turn = |x: f64, y: f64| (cos * x - sin * y, sin * x + cos * y);
+                for row in c.iter_mut().chain(v.iter_mut()) {
+                    (row[a], row[b]) = turn(row[a], row[b]);
+                }
+                let (row_a, row_b) = (c[a], c[b]);
+                for k in 0..3 {
+                    (c[a][k], c[b][k]) = turn(row_a[k], row_b[k]);
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..dims).collect();
+    order.sort_by(|&a, &b| c[b][b].total_cmp(&c[a][a]));
+    // Each axis pointing the way it did as far as it can, so that the layout turns as little
+    // as it needs to; a turn, not a mirror image.
+    let mut sign = [1.0f64; 3];
+    for &e in &order {
+        let main = (0..dims).max_by(|&a, &b| v[a][e].abs().total_cmp(&v[b][e].abs())).expect("dims ≥ 1");
+        sign[e] = v[main][e].signum();
+    }
+    let column = |i: usize| -> [f64; 3] { std::array::from_fn(|k| v[k][order[i]] * sign[order[i]]) };
+    let det = match dims {
+        2 => column(0)[0] * column(1)[1] - column(0)[1] * column(1)[0],
+        3 => {
+            let (a, b, c) = (column(0), column(1), column(2));
+            a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0])
+                + a[2] * (b[0] * c[1] - b[1] * c[0])
+        }
+        _ => 1.0,
+    };
+    if det < 0.0 {
+        sign[order[dims - 1]] *= -1.0;
+    }
+    positions
+        .iter()
+        .map(|p| {
+            let mut q = [0.0f32; 3];
+            for (axis, &e) in order.iter().enumerate() {
+                q[axis] =
+                    (0..dims).map(|k| (f64::from(p[k]) - mean[k]) * v[k][e] * sign[e]).sum::<f64>() as f32;
+            }
+            q
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -166,6 +257,27 @@ mod tests {
         let piles_x = spread[..400].iter().map(|p| p[0]).fold(f32::MIN, f32::max)
             - spread[..400].iter().map(|p| p[0]).fold(f32::MAX, f32::min);
         assert!(piles_x > 1.6, "{piles_x}");
+    }
+
+    #[test]
+    fn a_long_layout_is_turned_to_run_across() {
+        // Points along the diagonal y = 2x, and a little across it.
+        let points: Vec<[f32; 3]> = (0..200)
+            .map(|i| i as f32 / 100.0 - 1.0)
+            .map(|t| [0.5 * t + 0.01 * (t * 40.0).sin(), t, 0.0])
+            .collect();
+        let turned = along_principal_axes(&points, 2);
+        let extent = |a: usize| {
+            let (lo, hi) =
+                turned.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p[a]), hi.max(p[a])));
+            hi - lo
+        };
+        assert!(extent(0) > 2.2 && extent(1) < 0.1, "{} × {}", extent(0), extent(1));
+        // Distances are kept: a turn, not a stretch.
+        let d = |p: &[[f32; 3]], i: usize, j: usize| {
+            ((p[i][0] - p[j][0]).powi(2) + (p[i][1] - p[j][1]).powi(2)).sqrt()
+        };
+        assert!((d(&points, 3, 170) - d(&turned, 3, 170)).abs() < 1e-4);
     }
 
     #[test]
