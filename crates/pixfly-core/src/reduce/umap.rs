@@ -250,7 +250,10 @@ pub fn layout(
 fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
     let n = graph.n();
     let spectral = match options.init {
-        Init::Spectral => spectral_layout(graph, dims, options.seed),
+        Init::Spectral => match component_labels(graph) {
+            (1, _) => spectral_layout(graph, dims, options.seed),
+            (count, labels) => component_layout(graph, points, dims, count, &labels, options.seed),
+        },
         Init::Pca => None,
     };
     let mut positions = spectral.unwrap_or_else(|| {
@@ -276,7 +279,7 @@ fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOpt
 /// is disconnected or too small, where PCA starts instead.
 fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
     let n = graph.n();
-    if n < dims + 2 || components(graph) != 1 {
+    if n < dims + 2 || component_labels(graph).0 != 1 {
         return None;
     }
     let degree: Vec<f64> = (0..n).map(|i| graph.row(i).1.iter().map(|&w| w as f64).sum()).collect();
@@ -412,8 +415,9 @@ fn normalise(v: &mut [f64]) {
     }
 }
 
-/// Number of connected components (union–find).
-fn components(graph: &Graph) -> usize {
+/// The number of connected components and each vertex's component, numbered from 0 in order
+/// of their first vertex (union–find).
+fn component_labels(graph: &Graph) -> (usize, Vec<u32>) {
     let n = graph.n();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn root(parent: &mut [u32], mut i: u32) -> u32 {
@@ -431,7 +435,141 @@ fn components(graph: &Graph) -> usize {
             }
         }
     }
-    (0..n as u32).filter(|&i| root(&mut parent, i) == i).count()
+    let mut numbers = vec![u32::MAX; n];
+    let mut count = 0;
+    let labels = (0..n as u32)
+        .map(|i| {
+            let r = root(&mut parent, i) as usize;
+            if numbers[r] == u32::MAX {
+                numbers[r] = count;
+                count += 1;
+            }
+            numbers[r]
+        })
+        .collect();
+    (count as usize, labels)
+}
+
+/// Above this many components the starting layout is PCA's: the meta-layout below is dense.
+const MAX_COMPONENTS: usize = 1_000;
+
+/// The spectral start of a graph in several pieces, as umap-learn's `multi_component_layout`:
+/// the components' centroids get a layout of their own (spectral, from their distances; the
+/// corners of a cross when there are few), and each component is laid out spectrally (at
+/// random when tiny) in the space around its centroid's place, halfway to the nearest other.
+/// So the pieces start near each other, in an order that says how alike they are, where PCA
+/// would put a few odd images at the end of the world.
+fn component_layout(
+    graph: &Graph,
+    points: &Points,
+    dims: usize,
+    count: usize,
+    labels: &[u32],
+    seed: u64,
+) -> Option<Vec<f32>> {
+    if count > MAX_COMPONENTS {
+        return None;
+    }
+    let n = graph.n();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (i, &c) in labels.iter().enumerate() {
+        members[c as usize].push(i);
+    }
+    let meta = meta_layout(points, &members, dims, seed);
+    let mut positions = vec![0.0f32; n * dims];
+    let mut rng = Rng::derive(seed, 6, dims as u64);
+    for (c, ids) in members.iter().enumerate() {
+        let centre = &meta[c * dims..(c + 1) * dims];
+        let room = (0..count)
+            .filter(|&o| o != c)
+            .map(|o| (0..dims).map(|d| (meta[o * dims + d] - centre[d]).powi(2)).sum::<f64>().sqrt())
+            .fold(f64::INFINITY, f64::min)
+            / 2.0;
+        let room = if room.is_finite() && room > 0.0 { room } else { 1.0 };
+        let own = (ids.len() > dims + 1 && ids.len() >= 2 * dims)
+            .then(|| spectral_layout(&subgraph(graph, ids, labels), dims, seed))
+            .flatten();
+        let extent = own.as_ref().map_or(0.0, |own| own.iter().fold(0.0f32, |m, v| m.max(v.abs())));
+        for (k, &i) in ids.iter().enumerate() {
+            for d in 0..dims {
+                let offset = match &own {
+                    Some(own) if extent > 0.0 => f64::from(own[k * dims + d] / extent),
+                    _ => 2.0 * rng.unit() - 1.0,
+                };
+                positions[i * dims + d] = (centre[d] + offset * room) as f32;
+            }
+        }
+    }
+    Some(positions)
+}
+
+/// Where each component's centroid goes: umap-learn's `component_layout`, within −1..1.
+fn meta_layout(points: &Points, members: &[Vec<usize>], dims: usize, seed: u64) -> Vec<f64> {
+    let count = members.len();
+    if count <= 2 * dims {
+        // Few: the ends of the axes, +x, +y, (+z,) −x, −y, ….
+        return (0..count)
+            .flat_map(|c| {
+                (0..dims).map(move |d| if d == c % dims { if c < dims { 1.0 } else { -1.0 } } else { 0.0 })
+            })
+            .collect();
+    }
+    let centroids: Vec<Vec<f64>> = members
+        .iter()
+        .map(|ids| {
+            let mut sum = vec![0.0f64; points.dims];
+            for &i in ids {
+                sum.iter_mut().zip(points.row(i)).for_each(|(s, &x)| *s += f64::from(x));
+            }
+            sum.iter().map(|s| s / ids.len() as f64).collect()
+        })
+        .collect();
+    let distance = |a: usize, b: usize| {
+        centroids[a].iter().zip(&centroids[b]).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt()
+    };
+    // umap-learn's affinity exp(−d²), with distances in units of their median so that it
+    // neither vanishes nor saturates whatever the vectors' scale.
+    let mut all: Vec<f64> =
+        (0..count).flat_map(|a| (a + 1..count).map(move |b| (a, b))).map(|(a, b)| distance(a, b)).collect();
+    all.sort_unstable_by(f64::total_cmp);
+    let unit = all[all.len() / 2].max(f64::MIN_POSITIVE);
+    let mut offsets = vec![0];
+    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    for a in 0..count {
+        for b in (0..count).filter(|&b| b != a) {
+            targets.push(b as u32);
+            weights.push(((-(distance(a, b) / unit).powi(2)).exp() as f32).max(1e-12));
+        }
+        offsets.push(targets.len());
+    }
+    let dense = Graph { offsets, targets, weights };
+    let layout = spectral_layout(&dense, dims, seed).unwrap_or_else(|| {
+        let mut rng = Rng::derive(seed, 7, dims as u64);
+        (0..count * dims).map(|_| 2.0 * rng.unit() as f32 - 1.0).collect()
+    });
+    let extent = layout.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
+    layout.iter().map(|&v| f64::from(v / extent)).collect()
+}
+
+/// The part of `graph` among `ids` (one whole component), renumbered 0.. in their order.
+fn subgraph(graph: &Graph, ids: &[usize], labels: &[u32]) -> Graph {
+    let mut index = std::collections::HashMap::with_capacity(ids.len());
+    for (k, &i) in ids.iter().enumerate() {
+        index.insert(i as u32, k as u32);
+    }
+    let mut offsets = vec![0];
+    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    for &i in ids {
+        let (to, w) = graph.row(i);
+        for (&j, &w) in to.iter().zip(w) {
+            if labels[j as usize] == labels[i] {
+                targets.push(index[&j]);
+                weights.push(w);
+            }
+        }
+        offsets.push(targets.len());
+    }
+    Graph { offsets, targets, weights }
 }
 
 /// Vertices per parallel task in the SGD (about a cache's worth of edges).
@@ -732,7 +870,7 @@ mod tests {
         let points = Points::new(data, 600, 5);
         let graph =
             fuzzy_graph(&crate::reduce::knn::nearest(&points, 14, crate::reduce::Metric::Euclidean, 0));
-        assert_eq!(components(&graph), 1);
+        assert_eq!(component_labels(&graph).0, 1);
         let layout = spectral_layout(&graph, 3, 1).expect("connected graph");
         let n = graph.n();
         let degree: Vec<f64> = (0..n).map(|i| graph.row(i).1.iter().map(|&w| w as f64).sum()).collect();
@@ -756,6 +894,67 @@ mod tests {
             let trivial: f64 = y.iter().zip(&degree).map(|(a, g)| a * g.sqrt()).sum();
             assert!(trivial.abs() < 1e-3 * dot(&y, &y).sqrt() * dot(&degree, &vec![1.0; n]).sqrt());
         }
+    }
+
+    /// Seven groups of 60 points far apart in 5-D (seven components of the graph) and a dozen
+    /// odd points far from all of them: each starts in a space of its own around its centroid's
+    /// place, and the finished layout keeps the odd ones within the groups' span.
+    #[test]
+    fn disconnected_components_start_in_spaces_of_their_own() {
+        let mut rng = Rng::new(3);
+        let mut data = Vec::new();
+        for g in 0..7 {
+            for _ in 0..60 {
+                data.extend((0..5).map(|d| {
+                    (if d == g % 5 { 40.0 } else { 0.0 }) + (g / 5) as f32 * 25.0 + rng.normal() as f32
+                }));
+            }
+        }
+        for _ in 0..12 {
+            data.extend([500.0, -300.0, 0.0, 0.0, 0.0].map(|x| x + rng.normal() as f32));
+        }
+        let points = Points::new(data, 432, 5);
+        let graph =
+            fuzzy_graph(&crate::reduce::knn::nearest(&points, 9, crate::reduce::Metric::Euclidean, 0));
+        let (count, labels) = component_labels(&graph);
+        assert_eq!(count, 8);
+        let options = UmapOptions::default();
+        let start = component_layout(&graph, &points, 2, count, &labels, 1).expect("a layout");
+        assert!(start.iter().all(|v| v.is_finite() && v.abs() <= 2.0));
+        // Each component in a box of its own.
+        let boxes: Vec<[f32; 4]> = (0..count as u32)
+            .map(|c| {
+                (0..432).filter(|&i| labels[i] == c).fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, i| {
+                    [
+                        b[0].min(start[2 * i]),
+                        b[1].min(start[2 * i + 1]),
+                        b[2].max(start[2 * i]),
+                        b[3].max(start[2 * i + 1]),
+                    ]
+                })
+            })
+            .collect();
+        for (a, p) in boxes.iter().enumerate() {
+            for q in &boxes[a + 1..] {
+                assert!(p[2] < q[0] || q[2] < p[0] || p[3] < q[1] || q[3] < p[1], "{p:?} overlaps {q:?}");
+            }
+        }
+        let layout = layout(&graph, &points, 2, &options, &|_, _| {});
+        // How far the odd pair ends from the nearest group, against the size of a group.
+        let centre = |ids: &[usize]| {
+            let n = ids.len() as f32;
+            ids.iter().fold([0.0f32; 2], |c, &i| [c[0] + layout[2 * i] / n, c[1] + layout[2 * i + 1] / n])
+        };
+        let groups: Vec<[f32; 2]> =
+            (0..7).map(|g| centre(&(g * 60..(g + 1) * 60).collect::<Vec<_>>())).collect();
+        let odd = centre(&(420..432).collect::<Vec<_>>());
+        let distance = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+        let radius =
+            (0..60).map(|i| distance([layout[2 * i], layout[2 * i + 1]], groups[0])).fold(0.0, f32::max);
+        let nearest = groups.iter().map(|&g| distance(g, odd)).fold(f32::INFINITY, f32::min);
+        let spread = groups.iter().map(|&g| distance(g, groups[0])).fold(0.0, f32::max);
+        println!("odd ones {nearest:.1} from the nearest group; groups span {spread:.1}, radius {radius:.1}");
+        assert!(nearest < spread, "the odd ones ended {nearest:.1} away; the groups span {spread:.1}");
     }
 
     #[test]
