@@ -75,7 +75,7 @@ def run_pixfly(data_path, work, runs=2, init="spectral"):
         times = json.loads(result.stdout.strip().splitlines()[-1])
         if best is None or times["total"] < best["total"]:
             best = times
-    return best, np.load(work / "layout.npy"), np.load(work / "hotspots.npy")
+    return best, np.load(work / "layout.npy"), np.load(work / "hotspots.npy"), np.load(work / "spread.npy")
 
 
 def hotspot_quality(hotspots, labels):
@@ -100,10 +100,13 @@ def quality(x, layout, labels, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("fashion_mnist", help="folder with Fashion-MNIST's 0.json … 9.json")
-    parser.add_argument("--only", choices=["gaussians", "fashion-mnist"])
+    parser.add_argument("--only", choices=["gaussians", "fashion-mnist", "gaussians-100k"])
+    parser.add_argument("--pixfly-only", action="store_true", help="skip umap-learn")
     parser.add_argument("--init", default="spectral", choices=["spectral", "pca"])
     args = parser.parse_args()
     sets = {"gaussians": gaussians, "fashion-mnist": lambda: fashion_mnist(args.fashion_mnist)}
+    if args.only == "gaussians-100k":  # for the spread-out layout's time at 100,000 images
+        sets["gaussians-100k"] = lambda: gaussians(n=100_000)
     rows = []
     for name, make in sets.items():
         if args.only and name != args.only:
@@ -113,12 +116,23 @@ def main():
             work = Path(tmp)
             data_path = work / "data.npy"
             np.save(data_path, x)
-            ours, our_layout, hotspots = run_pixfly(data_path, work, init=args.init)
-            theirs, their_layout = run_umap_learn(data_path, work)
+            ours, our_layout, hotspots, spread = run_pixfly(data_path, work, init=args.init)
+            theirs, their_layout = (None, None) if args.pixfly_only else run_umap_learn(data_path, work)
         our_trust, our_acc = quality(x, our_layout, labels)
-        their_trust, their_acc = quality(x, their_layout, labels)
         stages = ", ".join(f"{k} {v:.2f}" for k, v in ours.items() if k not in ("total", "init+sgd"))
         print(f"{name} {x.shape[0]}×{x.shape[1]}: pixfly {stages}", flush=True)
+        spread_trust, spread_acc = quality(x, spread, labels)
+        print(
+            f"{name}: spread2d (every image in view) took {ours['spread2d']:.2f} s, "
+            f"{ours['spread2d'] / ours['total']:.1%} of UMAP 2D's {ours['total']:.2f} s"
+            + (f"; spread3d {ours['spread3d']:.2f} s, {ours['spread3d'] / ours['init+sgd3d']:.1%} of UMAP 3D's SGD" if "spread3d" in ours else "")
+            + f"; trustworthiness {spread_trust:.4f} (UMAP 2D {our_trust:.4f}), "
+            f"15-NN accuracy {spread_acc:.3f} (UMAP 2D {our_acc:.3f})",
+            flush=True,
+        )
+        if theirs is None:
+            continue
+        their_trust, their_acc = quality(x, their_layout, labels)
         covered, purity, ari = hotspot_quality(hotspots, labels)
         print(
             f"{name}: {hotspots.max() + 1} hotspots hold {covered:.1%} of the points, purity {purity:.3f}, "

@@ -1,8 +1,9 @@
 //! pixfly's UMAP on one data set, stage by stage: the Rust half of `bench/umap.sh`, which
 //! compares it with umap-learn on the same data in the same run.
 //!
-//! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`) and
-//! `hotspots.npy` (each point's hotspot, -1 for none) into `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
+//! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`), its
+//! spread-out layout `spread.npy` and `hotspots.npy` (each point's hotspot, -1 for none) into
+//! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
 //! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
 //! `PIXFLY_BENCH_PCA` (principal components kept, 50) and `PIXFLY_BENCH_KNN` (auto | exact |
 //! descent) choose options.
@@ -67,6 +68,23 @@ fn main() {
         pixfly_core::layout::normalise(layout.chunks_exact(2).map(|p| [p[0], p[1], 0.0]).collect());
     let groups = clusters::find(&positions, &prepared, &clusters::ClusterOptions::default());
     times.push(("hotspots", t.elapsed().as_secs_f64()));
+    // The spread-out layout made from it (`spread2d`), as `pixfly build` makes it (not part of
+    // "total" either).
+    let t = Instant::now();
+    let (spread, _) =
+        pixfly_core::layout::spread::spread(&positions, 2, pixfly_core::layout::spread::ROOM_2D);
+    times.push(("spread2d", t.elapsed().as_secs_f64()));
+    // With PIXFLY_BENCH_3D=1, UMAP 3D and its spread-out layout too, each timed.
+    if std::env::var_os("PIXFLY_BENCH_3D").is_some() {
+        let t = Instant::now();
+        let layout3d = umap::layout(&graph, &prepared, 3, &options, &|_, _| {});
+        times.push(("init+sgd3d", t.elapsed().as_secs_f64()));
+        let positions3d =
+            pixfly_core::layout::normalise(layout3d.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect());
+        let t = Instant::now();
+        pixfly_core::layout::spread::spread(&positions3d, 3, pixfly_core::layout::spread::ROOM_3D);
+        times.push(("spread3d", t.elapsed().as_secs_f64()));
+    }
     let mut labels = ndarray::Array1::<i32>::from_elem(n, -1);
     for (g, group) in groups.iter().enumerate() {
         group.members.iter().for_each(|&m| labels[m as usize] = g as i32);
@@ -76,6 +94,8 @@ fn main() {
     ndarray_npy::write_npy(output.join("hotspots.npy"), &labels).expect("writable output folder");
     let layout = Array2::from_shape_vec((n, 2), layout).unwrap();
     ndarray_npy::write_npy(output.join("layout.npy"), &layout).expect("writable output folder");
+    let spread = Array2::from_shape_vec((n, 2), spread.iter().flat_map(|p| [p[0], p[1]]).collect()).unwrap();
+    ndarray_npy::write_npy(output.join("spread.npy"), &spread).expect("writable output folder");
     let fields: Vec<String> = times.iter().map(|(k, v)| format!("\"{k}\": {v:.3}")).collect();
     println!("{{{}}}", fields.join(", "));
 }
