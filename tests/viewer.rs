@@ -113,7 +113,24 @@ fn unexplained_points(dir: &Path, bundle: &Bundle, shot: &Shot) -> usize {
             let mean = [0, 1, 2].map(|c| (spot.iter().map(|p| u32::from(p[c])).sum::<u32>() / 25) as u8);
             spot.iter().chain([&mean]).any(|&p| near(got, p, 24))
         }
-        None => near(got, atlas_pixel(dir, bundle, &bundle.manifest.images[id].filename, fx, fy), 12),
+        // A cell drawn smaller than it is blends neighbouring texels: within a pixel of where two
+        // colours meet, anything between them.
+        None => {
+            let name = &bundle.manifest.images[id].filename;
+            let at =
+                |fx: f32, fy: f32| atlas_pixel(dir, bundle, name, fx.clamp(0.0, 0.999), fy.clamp(0.0, 0.999));
+            let half = all.iter().find(|i| i.0 == id).map_or(1.0, |i| i.3);
+            let d = 1.0 / half;
+            let between = |a: [u8; 3], b: [u8; 3]| {
+                (0..3).all(|c| {
+                    let (lo, hi) = (a[c].min(b[c]) as i32 - 12, a[c].max(b[c]) as i32 + 12);
+                    (lo..=hi).contains(&(got[c] as i32))
+                })
+            };
+            near(got, at(fx, fy), 12)
+                || between(at(fx, fy - d), at(fx, fy + d))
+                || between(at(fx - d, fy), at(fx + d, fy))
+        }
     };
     let explained = |px: f32, py: f32| {
         let got = shot.picture.get_pixel(px as u32, py as u32).0;
