@@ -158,6 +158,11 @@ fn take_steps(
             keyboard.write(event(ButtonState::Pressed));
             steps.holding = frames;
         } else {
+            // Held keys are pressed again each frame, as a keyboard repeats them: a focus change
+            // in the window system (Xvfb under load) releases every key, and must not end the hold.
+            if steps.holding > 1 {
+                keyboard.write(KeyboardInput { repeat: true, ..event(ButtonState::Pressed) });
+            }
             steps.holding -= 1;
             if steps.holding == 0 {
                 keyboard.write(event(ButtonState::Released));
