@@ -98,7 +98,8 @@ fn unexplained_points(dir: &Path, bundle: &Bundle, shot: &Shot) -> usize {
         shot.report["close_ups"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let thumb = |id: usize| image::open(dir.join(&bundle.manifest.images[id].thumb)).unwrap().into_rgb8();
     let thumbs: Vec<(usize, RgbImage)> = close_ups.iter().map(|&id| (id, thumb(id))).collect();
-    let shows = |id: usize, fx: f32, fy: f32, got: [u8; 3]| match thumbs.iter().find(|t| t.0 == id) {
+    let shows = |id: usize, half: f32, fx: f32, fy: f32, got: [u8; 3]| match thumbs.iter().find(|t| t.0 == id)
+    {
         // A thumbnail has detail the screen cannot hold: the spot's pixels blend, so their
         // mean (or any one of them) will do.
         Some((_, t)) => {
@@ -119,7 +120,6 @@ fn unexplained_points(dir: &Path, bundle: &Bundle, shot: &Shot) -> usize {
             let name = &bundle.manifest.images[id].filename;
             let at =
                 |fx: f32, fy: f32| atlas_pixel(dir, bundle, name, fx.clamp(0.0, 0.999), fy.clamp(0.0, 0.999));
-            let half = all.iter().find(|i| i.0 == id).map_or(1.0, |i| i.3);
             let d = 1.0 / half;
             let between = |a: [u8; 3], b: [u8; 3]| {
                 (0..3).all(|c| {
@@ -140,7 +140,7 @@ fn unexplained_points(dir: &Path, bundle: &Bundle, shot: &Shot) -> usize {
             let slack = 1.0 / (2.0 * half);
             let edges = -slack..1.0 + slack;
             let inside = edges.contains(&fx) && edges.contains(&fy);
-            inside && shows(id, fx.clamp(0.0, 0.999), fy.clamp(0.0, 0.999), got)
+            inside && shows(id, half, fx.clamp(0.0, 0.999), fy.clamp(0.0, 0.999), got)
         })
     };
     let points = all.iter().flat_map(|&(_, x, y, half)| [(x, y - half / 2.0), (x, y + half / 2.0)]);
@@ -433,8 +433,7 @@ fn piled_up_bundle(root: &Path) -> std::path::PathBuf {
 fn the_first_view_shows_every_image_and_fills_the_screen() {
     let root = tempfile::tempdir().unwrap();
     let dir = piled_up_bundle(root.path());
-    let size = ["--size", "1600x900"];
-    let first = screenshot(&dir, "first-view", &size);
+    let first = screenshot(&dir, "first-view", &["--size", "1600x900"]);
     assert_eq!(first.report["layout"], "spread2d", "the first view is the spread-out layout");
     let (covered, hidden, side) = coverage(&first.report, 1600, 900);
     println!("spread2d: {:.1}% covered, {:.1}% hidden, median {side:.1} px", covered * 100.0, hidden * 100.0);

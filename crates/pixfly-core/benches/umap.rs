@@ -71,8 +71,7 @@ fn main() {
     // The spread-out layout made from it (`spread2d`), as `pixfly build` makes it (not part of
     // "total" either).
     let t = Instant::now();
-    let (spread, _) =
-        pixfly_core::layout::spread::spread(&positions, 2, pixfly_core::layout::spread::ROOM_2D);
+    let spread = pixfly_core::layout::spread::spread(&positions, 2, pixfly_core::layout::spread::ROOM_2D);
     times.push(("spread2d", t.elapsed().as_secs_f64()));
     // With PIXFLY_BENCH_3D=1, UMAP 3D and its spread-out layout too, each timed.
     if std::env::var_os("PIXFLY_BENCH_3D").is_some() {

@@ -440,8 +440,8 @@ pub fn build(
         }
         let places = reduce::places(vectors, &options.layout, progress);
         let snapped = layout::snap_to_grid(&places.umap2d);
-        let (spread2d, _) = layout::spread::spread(&places.umap2d, 2, layout::spread::ROOM_2D);
-        let (spread3d, _) = layout::spread::spread(&places.umap3d, 3, layout::spread::ROOM_3D);
+        let spread2d = layout::spread::spread(&places.umap2d, 2, layout::spread::ROOM_2D);
+        let spread3d = layout::spread::spread(&places.umap3d, 3, layout::spread::ROOM_3D);
         placed.push(("spread2d", "By similarity (every image in view)", 2, spread2d));
         placed.push(("spread3d", "By similarity in 3D (every image in view)", 3, spread3d));
         placed.push(("umap3d", "UMAP 3D (by similarity)", 3, places.umap3d));

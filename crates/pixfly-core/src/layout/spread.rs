@@ -1,12 +1,12 @@
 //! A layout by similarity where every image can be seen: UMAP's shape (its islands, the gaps
 //! between them, neighbours together) on a grid with room to spare, one image per cell.
 //!
-//! UMAP packs similar images tightly by design: in UMAP 2D of the default collection 93 % of
+//! UMAP packs similar images tightly by design: in UMAP 2D of the default collection 82 % of
 //! the image area lies under other images. Here the layout's box is divided into about `room`
 //! times more cells than images. The empty cells nearest the images are the gaps: each gets a
-//! stand-in, so that it stays empty, a moat around every group. Images and stand-ins then take one cell each, assigned by
-//! the same balanced k-d split as the similarity grid, so a pile of images opens out into the
-//! cells around it while the gaps between groups are kept.
+//! stand-in, so that it stays empty, a moat around every group. Images and stand-ins then take
+//! one cell each, assigned by the same balanced k-d split as the similarity grid, so a pile of
+//! images opens out into the cells around it while the gaps between groups are kept.
 
 use super::{assign, normalise};
 use std::collections::VecDeque;
@@ -24,12 +24,11 @@ const WIDE: f64 = 1.5;
 const OUTLIERS: f64 = 0.005;
 
 /// `positions` (a normalised UMAP layout in the first `dims` axes) spread onto a grid of about
-/// `room` × as many cells as images, normalised like every layout. Returns the positions and
-/// the side of one cell in the normalised layout's units (the spacing images are drawn at).
-pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>, f32) {
+/// `room` × as many cells as images, one image per cell, normalised like every layout.
+pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> Vec<[f32; 3]> {
     let n = positions.len();
     if n < 2 {
-        return (vec![[0.0; 3]; n], 2.0);
+        return vec![[0.0; 3]; n];
     }
     // UMAP's axes mean nothing: turn the layout so that its longest direction runs across
     // (screens are wide) and its box is tight.
@@ -126,16 +125,7 @@ pub fn spread(positions: &[[f32; 3]], dims: usize, room: f32) -> (Vec<[f32; 3]>,
         clamped.chain(by_distance[..cells.len() - n].iter().map(|&i| centre(cells[i]))).collect();
     let grid: Vec<[f32; 3]> = cells.iter().map(|c| c.map(|v| v as f32)).collect();
     let placed = assign(&points, &grid, dims);
-    let spread: Vec<[f32; 3]> = placed[..n].iter().map(|&cell| grid[cell]).collect();
-    // One cell is one unit before normalising, which scales the longest extent to 2.
-    let extent = (0..dims)
-        .map(|a| {
-            let (lo, hi) =
-                spread.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p[a]), hi.max(p[a])));
-            hi - lo
-        })
-        .fold(0.0f32, f32::max);
-    (normalise(spread), if extent > 0.0 { 2.0 / extent } else { 2.0 })
+    normalise(placed[..n].iter().map(|&cell| grid[cell]).collect())
 }
 
 /// `positions` turned about their centre so that their principal axes lie along x, y (and z),
@@ -228,10 +218,19 @@ mod tests {
         points
     }
 
+    /// The side of one cell: the smallest step between images' x coordinates (cells are as
+    /// wide on every axis).
+    fn cell_side(spread: &[[f32; 3]]) -> f32 {
+        let mut xs: Vec<f32> = spread.iter().map(|p| p[0]).collect();
+        xs.sort_by(f32::total_cmp);
+        xs.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 1e-6).fold(f32::INFINITY, f32::min)
+    }
+
     #[test]
     fn every_image_gets_its_own_cell_and_the_gap_between_piles_stays() {
         let points = two_piles();
-        let (spread, cell) = spread(&points, 2, 2.5);
+        let spread = spread(&points, 2, 2.5);
+        let cell = cell_side(&spread);
         let mut seen = std::collections::HashSet::new();
         for p in &spread {
             assert!(
@@ -252,7 +251,7 @@ mod tests {
     #[test]
     fn far_off_images_do_not_shrink_the_rest() {
         let points = two_piles();
-        let (spread, _) = spread(&points, 2, 2.5);
+        let spread = spread(&points, 2, 2.5);
         // The piles span most of the layout; the two strays sit at its edge.
         let piles_x = spread[..400].iter().map(|p| p[0]).fold(f32::MIN, f32::max)
             - spread[..400].iter().map(|p| p[0]).fold(f32::MAX, f32::min);
@@ -285,7 +284,8 @@ mod tests {
         let points: Vec<[f32; 3]> = (0..500)
             .map(|i| [(i % 2) as f32 * 0.001, ((i / 2) % 5) as f32 * 0.001, (i % 7) as f32])
             .collect();
-        let (spread, cell) = spread(&points, 3, 3.0);
+        let spread = spread(&points, 3, 3.0);
+        let cell = cell_side(&spread);
         let mut seen = std::collections::HashSet::new();
         assert!(spread.iter().all(|p| seen.insert(p.map(|v| (2.0 * v / cell).round() as i64))));
         assert!(spread.iter().flatten().all(|v| v.is_finite() && v.abs() <= 1.0 + 1e-6));

@@ -275,11 +275,11 @@ fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOpt
 }
 
 /// The leading nontrivial eigenvectors of the normalised adjacency D^-½ W D^-½ (the smallest of
-/// the normalised Laplacian), by Lanczos with full reorthogonalisation. `None` when the graph
-/// is disconnected or too small, where PCA starts instead.
+/// the normalised Laplacian), by Lanczos with full reorthogonalisation, of a connected graph
+/// (one component: its callers know). `None` when the graph is too small.
 fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
     let n = graph.n();
-    if n < dims + 2 || component_labels(graph).0 != 1 {
+    if n < dims + 2 {
         return None;
     }
     let degree: Vec<f64> = (0..n).map(|i| graph.row(i).1.iter().map(|&w| w as f64).sum()).collect();
@@ -472,7 +472,10 @@ fn component_layout(
     }
     let n = graph.n();
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
+    // Each vertex's number within its component, for the components' own graphs.
+    let mut within = vec![0u32; n];
     for (i, &c) in labels.iter().enumerate() {
+        within[i] = members[c as usize].len() as u32;
         members[c as usize].push(i);
     }
     let meta = meta_layout(points, &members, dims, seed);
@@ -487,7 +490,7 @@ fn component_layout(
             / 2.0;
         let room = if room.is_finite() && room > 0.0 { room } else { 1.0 };
         let own = (ids.len() > dims + 1 && ids.len() >= 2 * dims)
-            .then(|| spectral_layout(&subgraph(graph, ids, labels), dims, seed))
+            .then(|| spectral_layout(&subgraph(graph, ids, &within), dims, seed))
             .flatten();
         let extent = own.as_ref().map_or(0.0, |own| own.iter().fold(0.0f32, |m, v| m.max(v.abs())));
         for (k, &i) in ids.iter().enumerate() {
@@ -551,22 +554,15 @@ fn meta_layout(points: &Points, members: &[Vec<usize>], dims: usize, seed: u64) 
     layout.iter().map(|&v| f64::from(v / extent)).collect()
 }
 
-/// The part of `graph` among `ids` (one whole component), renumbered 0.. in their order.
-fn subgraph(graph: &Graph, ids: &[usize], labels: &[u32]) -> Graph {
-    let mut index = std::collections::HashMap::with_capacity(ids.len());
-    for (k, &i) in ids.iter().enumerate() {
-        index.insert(i as u32, k as u32);
-    }
+/// The part of `graph` among `ids` (one whole component), vertex `i` renumbered `within[i]`.
+fn subgraph(graph: &Graph, ids: &[usize], within: &[u32]) -> Graph {
     let mut offsets = vec![0];
     let (mut targets, mut weights) = (Vec::new(), Vec::new());
     for &i in ids {
         let (to, w) = graph.row(i);
-        for (&j, &w) in to.iter().zip(w) {
-            if labels[j as usize] == labels[i] {
-                targets.push(index[&j]);
-                weights.push(w);
-            }
-        }
+        // A component's edges stay inside it.
+        targets.extend(to.iter().map(|&j| within[j as usize]));
+        weights.extend_from_slice(w);
         offsets.push(targets.len());
     }
     Graph { offsets, targets, weights }
