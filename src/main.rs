@@ -1,6 +1,8 @@
 //! The `pixfly` command: a thin layer over `pixfly-core`.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod assembly;
+#[cfg(not(target_arch = "wasm32"))]
 mod commands;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
@@ -26,6 +28,8 @@ enum Command {
     Build(commands::build::BuildArgs),
     /// Validate a bundle and print what it holds.
     Info(commands::info::InfoArgs),
+    /// Open a folder of images in a window and watch it assemble (writing its bundle as it goes).
+    Open(commands::open::OpenArgs),
     /// Fly through a bundle in a window (or render it to a picture with --screenshot).
     View(commands::view::ViewArgs),
     /// Write a static website (the web viewer and the bundle) for any static host.
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => commands::build::run(args),
         Command::Info(args) => commands::info::run(args),
+        Command::Open(args) => commands::open::run(args),
         Command::View(args) => commands::view::run(args),
         Command::ExportWeb(args) => commands::export_web::run(args),
         Command::Serve(args) => commands::serve::run(args),

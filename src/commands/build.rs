@@ -17,6 +17,13 @@ pub struct BuildArgs {
     /// The bundle folder to write (created if missing; re-running resumes).
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
+}
+
+/// How images become a bundle: the options `pixfly build` and `pixfly open` share.
+#[derive(clap::Args)]
+pub struct PipelineArgs {
     /// CSV with a `filename` column and PixPlot's optional columns (category, tags, year, …).
     #[arg(long)]
     metadata: Option<PathBuf>,
@@ -86,47 +93,54 @@ enum DeviceArg {
     Cuda,
 }
 
-pub fn run(args: BuildArgs) -> anyhow::Result<()> {
-    let options = BuildOptions {
-        metadata: args.metadata,
-        cell_size: args.cell,
-        thumb_size: args.thumb,
-        max_images: args.max_images,
-        max_pixels: args.max_megapixels.saturating_mul(1_000_000),
-        vectors: if args.no_embed {
-            Vectors::None
-        } else if let Some(path) = args.embeddings {
-            Vectors::File { path, list: args.list }
-        } else {
-            Vectors::Model(ModelOptions {
-                name: args.model,
-                device: match args.device {
-                    DeviceArg::Cpu => Device::Cpu,
-                    DeviceArg::Cuda => Device::Cuda,
+impl PipelineArgs {
+    pub fn options(self, inputs: Vec<PathBuf>, output: PathBuf) -> BuildOptions {
+        let args = self;
+        BuildOptions {
+            metadata: args.metadata,
+            cell_size: args.cell,
+            thumb_size: args.thumb,
+            max_images: args.max_images,
+            max_pixels: args.max_megapixels.saturating_mul(1_000_000),
+            vectors: if args.no_embed {
+                Vectors::None
+            } else if let Some(path) = args.embeddings {
+                Vectors::File { path, list: args.list }
+            } else {
+                Vectors::Model(ModelOptions {
+                    name: args.model,
+                    device: match args.device {
+                        DeviceArg::Cpu => Device::Cpu,
+                        DeviceArg::Cuda => Device::Cuda,
+                    },
+                    batch_size: args.batch_size as usize,
+                    ..ModelOptions::default()
+                })
+            },
+            layout: LayoutOptions {
+                metric: match args.metric {
+                    MetricArg::Cosine => Metric::Cosine,
+                    MetricArg::Euclidean => Metric::Euclidean,
                 },
-                batch_size: args.batch_size as usize,
-                ..ModelOptions::default()
-            })
-        },
-        layout: LayoutOptions {
-            metric: match args.metric {
-                MetricArg::Cosine => Metric::Cosine,
-                MetricArg::Euclidean => Metric::Euclidean,
+                umap: UmapOptions {
+                    n_neighbors: args.n_neighbors as usize,
+                    min_dist: args.min_dist,
+                    seed: args.seed,
+                    ..UmapOptions::default()
+                },
+                clusters: ClusterOptions {
+                    max_clusters: args.max_clusters,
+                    min_cluster_size: args.min_cluster_size.map(|m| m as usize),
+                },
+                ..LayoutOptions::default()
             },
-            umap: UmapOptions {
-                n_neighbors: args.n_neighbors as usize,
-                min_dist: args.min_dist,
-                seed: args.seed,
-                ..UmapOptions::default()
-            },
-            clusters: ClusterOptions {
-                max_clusters: args.max_clusters,
-                min_cluster_size: args.min_cluster_size.map(|m| m as usize),
-            },
-            ..LayoutOptions::default()
-        },
-        ..BuildOptions::new(args.inputs, args.output.clone())
-    };
+            ..BuildOptions::new(inputs, output)
+        }
+    }
+}
+
+pub fn run(args: BuildArgs) -> anyhow::Result<()> {
+    let options = args.pipeline.options(args.inputs, args.output.clone());
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     ctrlc::set_handler(move || {

@@ -1,5 +1,6 @@
 pub mod build;
 pub mod export_web;
 pub mod info;
+pub mod open;
 pub mod serve;
 pub mod view;

@@ -178,11 +178,26 @@ pub struct Collection {
     pub atlases: Vec<Handle<Image>>,
     /// Every layout's positions in world units, in image order.
     pub places: Vec<Vec<Vec3>>,
+    /// Counts the collections shown so far: a collection that is being assembled is replaced
+    /// by a larger one as images arrive, keeping the ids it had (0 for a finished bundle).
+    pub generation: u64,
 }
 
 impl Collection {
     fn new(asset: &BundleAsset) -> Collection {
-        let bundle = asset.bundle.clone();
+        let count = asset.bundle.manifest.image_count as usize;
+        Collection::from_bundle(asset.bundle.clone(), asset.atlases.clone(), 0, count)
+    }
+
+    /// Show `bundle`, its atlas textures being `atlases` (loaded or made in memory); `planned`
+    /// is how many images it will have once it has assembled (its image count when finished),
+    /// so that images keep their size as it grows.
+    pub fn from_bundle(
+        bundle: Arc<Bundle>,
+        atlases: Vec<Handle<Image>>,
+        generation: u64,
+        planned: usize,
+    ) -> Collection {
         // Layouts span −1..1. Each is scaled so that neighbouring images sit about 2 world units
         // apart (see `spacing`): the image size, speeds and clipping planes then need no tuning,
         // and a sparse layout's images are drawn larger.
@@ -196,11 +211,11 @@ impl Collection {
                 let extent = if extent > 1.01 { extent } else { 1.0 };
                 let normalised: Vec<Vec3> =
                     layout.iter().map(|p| Vec3::from_array(p.map(|v| v / extent))).collect();
-                let scale = 2.0 / spacing(&normalised);
+                let scale = 2.0 / spacing(&normalised, planned);
                 normalised.into_iter().map(|p| p * scale).collect()
             })
             .collect();
-        Collection { bundle, atlases: asset.atlases.clone(), places }
+        Collection { bundle, atlases, places, generation }
     }
 
     pub fn image_count(&self) -> usize {
@@ -212,8 +227,8 @@ impl Collection {
 /// sample of images to the nearest other one, kept between half and four times the spacing of a
 /// grid of as many images. A grid's images are then drawn as they always were, a spread-out
 /// layout's fill their cells, a sparse one's are larger, and a pile's no smaller than half size.
-fn spacing(points: &[Vec3]) -> f32 {
-    let grid = 2.0 / (points.len() as f32).sqrt().max(1.0);
+fn spacing(points: &[Vec3], planned: usize) -> f32 {
+    let grid = 2.0 / (planned.max(points.len()) as f32).sqrt().max(1.0);
     if points.len() < 2 {
         return grid;
     }
@@ -278,16 +293,22 @@ pub struct LoadFailure(pub String);
 #[derive(Resource)]
 struct PendingBundle(Handle<BundleAsset>);
 
-pub struct LoadingPlugin;
+/// Reads bundles and their pictures; with `load_bundle`, the one at [`BUNDLE_SOURCE`] becomes
+/// the [`Collection`] (without, something else provides it: `pixfly open` assembles one).
+pub struct LoadingPlugin {
+    pub load_bundle: bool,
+}
 
 impl Plugin for LoadingPlugin {
     fn build(&self, app: &mut App) {
         let atlas_bytes = AtlasTextureBytes::default();
         app.register_asset_loader(JpegLoader { atlas_bytes: atlas_bytes.0.clone() });
         app.insert_resource(atlas_bytes);
-        app.init_asset::<BundleAsset>()
-            .init_asset_loader::<BundleLoader>()
-            .add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
+        app.init_asset::<BundleAsset>().init_asset_loader::<BundleLoader>();
+        if !self.load_bundle {
+            return;
+        }
+        app.add_systems(Update, finish_loading.run_if(in_state(ViewerState::Loading)));
         // Asked for now, not by a startup system: the bundle then loads while the renderer starts
         // (on the web, a third of a second before the first frame).
         let path = format!("{BUNDLE_SOURCE}://{}", pixfly_core::bundle::MANIFEST_FILE);
@@ -372,6 +393,11 @@ impl ViewerAssets<'_> {
         let mut loaded = 0;
         let atlases = collection.atlases.iter().zip(&collection.bundle.manifest.atlases);
         for (handle, atlas) in atlases {
+            // An atlas made in memory (while a collection assembles) is there from the start.
+            if handle.path().is_none() {
+                loaded += 1;
+                continue;
+            }
             match self.server.load_state(handle) {
                 LoadState::Loaded => loaded += 1,
                 LoadState::Failed(error) => return Err(format!("cannot load atlas {}: {error}", atlas.path)),

@@ -5,7 +5,7 @@
 use super::loading::{BUNDLE_SOURCE, Collection};
 use super::picking::{DrawnImage, ScreenProjection};
 use super::rendering::{AtlasMaterial, AtlasQuads, Emphasis, LayoutTransition, QuadTexture, quads_mesh};
-use super::{ViewSettings, ViewerState};
+use super::{CollectionSystems, ViewSettings, ViewerState};
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use std::collections::HashMap;
@@ -22,13 +22,18 @@ pub struct LevelOfDetailPlugin;
 impl Plugin for LevelOfDetailPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CloseUps>()
+            .add_systems(
+                PreUpdate,
+                forget_close_ups.in_set(CollectionSystems::Follow).run_if(in_state(ViewerState::Exploring)),
+            )
             .add_systems(Update, choose_close_ups.run_if(in_state(ViewerState::Exploring)));
     }
 }
 
-/// The images drawn from their close-up thumbnails now, and their quads.
+/// The images drawn from their close-up thumbnails now, and their quads; and the collection
+/// they are placed for.
 #[derive(Resource, Default)]
-pub struct CloseUps(HashMap<u32, (Entity, Handle<Image>)>);
+pub struct CloseUps(HashMap<u32, (Entity, Handle<Image>)>, u64);
 
 impl CloseUps {
     /// The images drawn from their close-up thumbnails, in id order.
@@ -44,6 +49,17 @@ impl CloseUps {
             .values()
             .all(|(_, texture)| assets.is_loaded(texture) || assets.load_state(texture).is_failed())
     }
+}
+
+/// A collection that grew moves images: their close-ups are made again where they now are.
+fn forget_close_ups(mut commands: Commands, collection: Res<Collection>, mut close_ups: ResMut<CloseUps>) {
+    if close_ups.1 == collection.generation {
+        return;
+    }
+    for (_, (entity, _)) in close_ups.0.drain() {
+        commands.entity(entity).despawn();
+    }
+    close_ups.1 = collection.generation;
 }
 
 /// The images that deserve a close-up from where the camera is: on screen and magnified,

@@ -91,8 +91,22 @@ pub struct ViewOptions {
     pub poster: Option<poster::Poster>,
 }
 
-/// Run the viewer until its window closes (or the poster is written).
+/// Where a collection that grows while it is assembled is replaced (`Grow`, by `pixfly open`)
+/// and where the viewer catches up with it (`Follow`): before anything in `Update` reads it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CollectionSystems {
+    Grow,
+    Follow,
+}
+
+/// Run the viewer on a bundle until its window closes (or the poster is written).
 pub fn run(options: ViewOptions) -> AppExit {
+    app(options, true).run()
+}
+
+/// The viewer's app. With `load_bundle` it shows the bundle `options.bundle` names; without,
+/// whatever provides the [`loading::Collection`] (the bundle folder still serves thumbnails).
+pub fn app(options: ViewOptions, load_bundle: bool) -> App {
     let mut app = App::new();
     // The bundle is its own asset source, so the same loader reads a folder or a web server.
     app.register_asset_source(
@@ -142,8 +156,9 @@ pub fn run(options: ViewOptions) -> AppExit {
     .insert_resource(loading::LayoutRequest(options.layout))
     .insert_resource(loading::ImageRequest(options.image))
     .insert_resource(ui::Filters::searching(options.search.unwrap_or_default()))
+    .configure_sets(PreUpdate, (CollectionSystems::Grow, CollectionSystems::Follow).chain())
     .add_plugins((
-        loading::LoadingPlugin,
+        loading::LoadingPlugin { load_bundle },
         rendering::RenderingPlugin,
         lod::LevelOfDetailPlugin,
         camera::CameraPlugin,
@@ -156,7 +171,7 @@ pub fn run(options: ViewOptions) -> AppExit {
     if let Some(poster) = options.poster {
         app.add_plugins(poster::PosterPlugin(poster));
     }
-    app.run()
+    app
 }
 
 fn apply_background(settings: Res<ViewSettings>, mut clear: ResMut<ClearColor>) {

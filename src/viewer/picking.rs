@@ -88,10 +88,12 @@ impl ScreenProjection {
     ) -> impl Iterator<Item = DrawnImage> + 'a {
         let manifest = &collection.bundle.manifest;
         let cell = manifest.cell_size as f32;
-        manifest.images.iter().enumerate().filter_map(move |(id, record)| {
+        // Until the rendering has caught up with a collection that just grew, only the images
+        // the transition knows are drawn.
+        manifest.images.iter().take(transition.len()).enumerate().filter_map(move |(id, record)| {
             // The quad is the image's cell shrunk to its aspect ratio.
             let size = Vec2::new(record.rect[2] as f32, record.rect[3] as f32) / cell * image_size;
-            let (depth, centre, half) = self.project(transition.position(collection, id), size)?;
+            let (depth, centre, half) = self.project(transition.position(id), size)?;
             Some(DrawnImage { id, depth, centre, half })
         })
     }
@@ -186,7 +188,7 @@ fn click_image(
         Some(hit) => {
             select(&mut selection, hit.image, &collection);
             if hit.size < SMALL_ON_SCREEN {
-                fly.write(close_up(&collection, &transition, hit.image, settings.image_size));
+                fly.write(close_up(&transition, hit.image, settings.image_size));
             }
         }
         None => selection.selected = None,
@@ -208,7 +210,7 @@ fn open_requested_image(
         return;
     }
     select(&mut selection, image, &collection);
-    fly.write(close_up(&collection, &transition, image, settings.image_size));
+    fly.write(close_up(&transition, image, settings.image_size));
 }
 
 /// Select an image (opens its detail panel).
@@ -218,11 +220,6 @@ pub fn select(selection: &mut Selection, image: u32, collection: &Collection) {
 }
 
 /// A view of one image from close enough that it fills about a third of the screen's height.
-pub fn close_up(
-    collection: &Collection,
-    transition: &LayoutTransition,
-    image: u32,
-    image_size: f32,
-) -> FlyTo {
-    FlyTo { focus: transition.position(collection, image as usize), distance: image_size * 4.0 }
+pub fn close_up(transition: &LayoutTransition, image: u32, image_size: f32) -> FlyTo {
+    FlyTo { focus: transition.position(image as usize), distance: image_size * 4.0 }
 }

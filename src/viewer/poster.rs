@@ -35,6 +35,27 @@ pub struct Poster {
     pub report: Option<PathBuf>,
 }
 
+/// Set while the collection is still being assembled (`pixfly open`): the picture waits until
+/// `take`, and the app, once the picture is written, until `exit`.
+#[derive(Resource, Default)]
+pub struct Hold {
+    pub take: bool,
+    pub exit: bool,
+    /// Set here once the picture is written.
+    pub shot: bool,
+}
+
+/// More to say in the report, by whoever makes the collection.
+#[derive(Resource, Default)]
+pub struct ReportNotes(pub serde_json::Map<String, serde_json::Value>);
+
+/// What a collection that is still assembling asks of the picture.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Assembly<'w> {
+    hold: Option<Res<'w, Hold>>,
+    notes: Option<Res<'w, ReportNotes>>,
+}
+
 pub struct PosterPlugin(pub Poster);
 
 impl Plugin for PosterPlugin {
@@ -69,6 +90,7 @@ struct Steps {
     /// GPU memory of the atlases as drawn (reduced to the budget, with mipmaps).
     atlas_texture_bytes: u64,
     shot: bool,
+    saved: bool,
 }
 
 fn exit_with_failure(failure: Res<LoadFailure>, mut exit: MessageWriter<AppExit>) {
@@ -95,9 +117,16 @@ fn take_steps(
         MessageWriter<KeyboardInput>,
     ),
     (window, fly_mode): (Single<Entity, With<bevy::window::PrimaryWindow>>, Res<FlyMode>),
-    time: Res<Time<Real>>,
+    (time, assembly): (Res<Time<Real>>, Assembly),
     mut exit: MessageWriter<AppExit>,
 ) {
+    let Assembly { hold, notes } = assembly;
+    if steps.saved {
+        if hold.as_ref().is_none_or(|hold| hold.exit) {
+            exit.write(AppExit::Success);
+        }
+        return;
+    }
     let loaded = assets.atlases_loaded(&collection);
     if matches!(loaded, Ok(n) if n > 0) {
         steps.first_images_after.get_or_insert(time.elapsed_secs());
@@ -113,6 +142,9 @@ fn take_steps(
             exit.write(AppExit::error());
             return;
         }
+    }
+    if hold.as_ref().is_some_and(|hold| !hold.take) {
+        return;
     }
     if steps.pending > 0 {
         steps.pending -= 1;
@@ -139,7 +171,7 @@ fn take_steps(
                 exit.write(AppExit::error());
                 return;
             }
-            fly.write(close_up(&collection, &transition, image, settings.image_size));
+            fly.write(close_up(&transition, image, settings.image_size));
             steps.pending = 2;
             return;
         }
@@ -209,6 +241,7 @@ fn take_steps(
             *camera,
             settings.image_size,
             fly_mode.0,
+            notes.as_deref(),
         )
     {
         eprintln!("error: cannot write {}: {e}", path.display());
@@ -217,7 +250,10 @@ fn take_steps(
     }
     let path = poster.path.clone();
     commands.spawn(Screenshot::primary_window()).observe(
-        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+        move |captured: On<ScreenshotCaptured>,
+              mut exit: MessageWriter<AppExit>,
+              mut steps: ResMut<Steps>,
+              hold: Option<ResMut<Hold>>| {
             let saved = captured
                 .image
                 .clone()
@@ -227,7 +263,10 @@ fn take_steps(
             match saved {
                 Ok(()) => {
                     info!("wrote {}", path.display());
-                    exit.write(AppExit::Success);
+                    steps.saved = true;
+                    if let Some(mut hold) = hold {
+                        hold.shot = true;
+                    }
                 }
                 Err(e) => {
                     eprintln!("error: cannot write {}: {e}", path.display());
@@ -250,6 +289,7 @@ fn write_report(
     (camera, transform): (&Camera, &GlobalTransform),
     image_size: f32,
     fly_mode: bool,
+    notes: Option<&ReportNotes>,
 ) -> std::io::Result<()> {
     let projection =
         ScreenProjection::new(camera, transform).ok_or_else(|| std::io::Error::other("no viewport"))?;
@@ -267,7 +307,7 @@ fn write_report(
             })
         })
         .collect();
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "layout": collection.bundle.manifest.layouts[transition.layout].name,
         "selected": selection.selected,
         "close_ups": close_ups.images(),
@@ -279,5 +319,8 @@ fn write_report(
         "camera": transform.translation().to_array(),
         "images": images,
     });
+    if let (Some(notes), Some(report)) = (notes, report.as_object_mut()) {
+        report.extend(notes.0.clone());
+    }
     std::fs::write(path, serde_json::to_vec_pretty(&report)?)
 }

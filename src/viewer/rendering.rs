@@ -2,7 +2,7 @@
 //! by `shaders/atlas.wgsl`. Layout changes animate on the GPU (the shader blends two positions).
 
 use super::loading::{Collection, InitialLayout};
-use super::{Selection, ViewSettings, ViewerState};
+use super::{CollectionSystems, Selection, ViewSettings, ViewerState};
 use bevy::asset::RenderAssetUsages;
 use bevy::asset::uuid_handle;
 use bevy::camera::visibility::NoFrustumCulling;
@@ -122,13 +122,22 @@ pub struct AtlasQuads {
     pub images: Vec<u32>,
 }
 
+/// The mesh of one atlas's quads (rather than a close-up's).
+#[derive(Component)]
+struct AtlasMesh;
+
 /// Which layout is shown, and the animation towards it.
 #[derive(Resource)]
 pub struct LayoutTransition {
     /// Where each image started from (where it was when the change began).
     from: Vec<Vec3>,
-    /// Index of the layout being shown (or animated towards).
+    /// Where each image is headed: the shown layout's places.
+    to: Vec<Vec3>,
+    /// Index of the layout being shown (or animated towards), and its name.
     pub layout: usize,
+    name: String,
+    /// The collection these positions belong to (see [`Collection::generation`]).
+    generation: u64,
     started: Option<f32>,
     /// Eased 0..1; 1 when the images have arrived.
     pub progress: f32,
@@ -137,20 +146,51 @@ pub struct LayoutTransition {
 impl LayoutTransition {
     /// Showing `layout`, with nothing in motion.
     pub fn at(collection: &Collection, layout: usize) -> LayoutTransition {
-        LayoutTransition { from: collection.places[layout].clone(), layout, started: None, progress: 1.0 }
+        let to = collection.places[layout].clone();
+        LayoutTransition {
+            from: to.clone(),
+            to,
+            layout,
+            name: collection.bundle.manifest.layouts[layout].name.clone(),
+            generation: collection.generation,
+            started: None,
+            progress: 1.0,
+        }
     }
 
     /// Where image `id` is drawn now.
-    pub fn position(&self, collection: &Collection, id: usize) -> Vec3 {
-        self.from[id].lerp(collection.places[self.layout][id], self.progress)
-    }
-
-    pub fn positions(&self, collection: &Collection) -> Vec<Vec3> {
-        (0..collection.image_count()).map(|id| self.position(collection, id)).collect()
+    pub fn position(&self, id: usize) -> Vec3 {
+        self.from[id].lerp(self.to[id], self.progress)
     }
 
     pub fn is_done(&self) -> bool {
         self.progress >= 1.0
+    }
+
+    /// How many images it places.
+    pub fn len(&self) -> usize {
+        self.to.len()
+    }
+
+    /// Towards `layout` of `collection`, from where the images are drawn now; images new to
+    /// the collection start where they are headed.
+    fn towards(&self, collection: &Collection, layout: usize, now: f32) -> LayoutTransition {
+        let to = collection.places[layout].clone();
+        let from: Vec<Vec3> = to
+            .iter()
+            .enumerate()
+            .map(|(id, &end)| if id < self.to.len() { self.position(id) } else { end })
+            .collect();
+        let moving = from != to;
+        LayoutTransition {
+            from,
+            to,
+            layout,
+            name: collection.bundle.manifest.layouts[layout].name.clone(),
+            generation: collection.generation,
+            started: moving.then_some(now),
+            progress: if moving { 0.0 } else { 1.0 },
+        }
     }
 }
 
@@ -183,6 +223,12 @@ impl Plugin for RenderingPlugin {
             .add_message::<ShowLayout>()
             .add_systems(OnEnter(ViewerState::Exploring), spawn_atlas_meshes)
             .add_systems(
+                PreUpdate,
+                show_grown_collection
+                    .in_set(CollectionSystems::Follow)
+                    .run_if(in_state(ViewerState::Exploring)),
+            )
+            .add_systems(
                 Update,
                 (start_layout_change, advance_transition, apply_emphasis, update_materials)
                     .chain()
@@ -199,8 +245,58 @@ fn spawn_atlas_meshes(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<AtlasMaterial>>,
 ) {
-    let manifest = &collection.bundle.manifest;
     let transition = LayoutTransition::at(&collection, initial.0);
+    spawn_meshes(
+        &mut commands,
+        &collection,
+        &transition,
+        &Emphasis(None),
+        &settings,
+        &mut meshes,
+        &mut materials,
+    );
+    commands.insert_resource(transition);
+}
+
+/// A collection that grows while it is assembled (`pixfly open`) is replaced by a larger one:
+/// draw that instead, still showing the same layout, moving images from where they are.
+fn show_grown_collection(
+    mut commands: Commands,
+    collection: Res<Collection>,
+    mut transition: ResMut<LayoutTransition>,
+    emphasis: Res<Emphasis>,
+    settings: Res<ViewSettings>,
+    drawn: Query<Entity, With<AtlasMesh>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<AtlasMaterial>>,
+    time: Res<Time>,
+) {
+    if transition.generation == collection.generation {
+        return;
+    }
+    for entity in &drawn {
+        commands.entity(entity).despawn();
+    }
+    let layout = collection.bundle.layout_index(&transition.name).unwrap_or(0);
+    *transition = transition.towards(&collection, layout, time.elapsed_secs());
+    // The filters' systems recompute the emphasis for the new images after this.
+    let emphasis = match &emphasis.0 {
+        Some(keep) if keep.len() == collection.image_count() => &emphasis,
+        _ => &Emphasis(None),
+    };
+    spawn_meshes(&mut commands, &collection, &transition, emphasis, &settings, &mut meshes, &mut materials);
+}
+
+fn spawn_meshes(
+    commands: &mut Commands,
+    collection: &Collection,
+    transition: &LayoutTransition,
+    emphasis: &Emphasis,
+    settings: &ViewSettings,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<AtlasMaterial>,
+) {
+    let manifest = &collection.bundle.manifest;
     let mut per_atlas: Vec<Vec<u32>> = vec![Vec::new(); manifest.atlases.len()];
     for image in &manifest.images {
         per_atlas[image.atlas as usize].push(image.id);
@@ -209,16 +305,16 @@ fn spawn_atlas_meshes(
         if images.is_empty() {
             continue;
         }
-        let mesh = quads_mesh(&collection, &images, QuadTexture::Atlas(index), &transition, &Emphasis(None));
-        let material = AtlasMaterial::new(collection.atlases[index].clone(), 0.0, &settings);
+        let mesh = quads_mesh(collection, &images, QuadTexture::Atlas(index), transition, emphasis);
+        let material = AtlasMaterial::new(collection.atlases[index].clone(), 0.0, settings);
         commands.spawn((
             Mesh3d(meshes.add(mesh)),
             MeshMaterial3d(materials.add(material)),
             AtlasQuads { images },
+            AtlasMesh,
             NoFrustumCulling,
         ));
     }
-    commands.insert_resource(transition);
 }
 
 /// What a quad shows: its cell of an atlas, or a whole texture of its own (a close-up thumbnail).
@@ -238,7 +334,7 @@ pub fn quads_mesh(
 ) -> Mesh {
     let manifest = &collection.bundle.manifest;
     let cell = manifest.cell_size as f32;
-    let to = &collection.places[transition.layout];
+    let to = &transition.to;
     let n = images.len() * 4;
     let (mut from_centres, mut to_centres, mut uvs, mut corners) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
@@ -299,14 +395,17 @@ fn start_layout_change(
         return;
     }
     // Start from wherever the images are now, so a change during a change stays smooth.
-    let from = transition.positions(&collection);
-    let to = &collection.places[layout];
+    *transition = LayoutTransition {
+        started: Some(time.elapsed_secs()),
+        progress: 0.0,
+        ..transition.towards(&collection, layout, time.elapsed_secs())
+    };
+    let (from, to) = (&transition.from, &transition.to);
     for (mesh, quads) in &quads {
         let Some(mut mesh) = meshes.get_mut(&mesh.0) else { continue };
         mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, per_vertex(&quads.images, |i| from[i].to_array()));
         mesh.insert_attribute(ATTRIBUTE_TARGET, per_vertex(&quads.images, |i| to[i].to_array()));
     }
-    *transition = LayoutTransition { from, layout, started: Some(time.elapsed_secs()), progress: 0.0 };
 }
 
 fn advance_transition(mut transition: ResMut<LayoutTransition>, time: Res<Time>) {

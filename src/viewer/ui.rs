@@ -6,7 +6,7 @@ use super::camera::{FlyTo, FrameAll};
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::picking::{close_up, select};
 use super::rendering::{Emphasis, LayoutTransition, ShowLayout};
-use super::{Selection, ViewSettings, ViewerState};
+use super::{CollectionSystems, Selection, ViewSettings, ViewerState};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContext, EguiContexts, EguiPreUpdateSet, EguiPrimaryContextPass, EguiTextureHandle};
@@ -20,6 +20,12 @@ impl Plugin for UiPlugin {
             .init_resource::<Thumbnails>()
             .add_systems(PreUpdate, use_one_font.before(EguiPreUpdateSet::BeginPass))
             .add_systems(OnEnter(ViewerState::Exploring), build_search_index)
+            .add_systems(
+                PreUpdate,
+                follow_grown_collection
+                    .in_set(CollectionSystems::Follow)
+                    .run_if(in_state(ViewerState::Exploring)),
+            )
             .add_systems(Update, (keyboard_shortcuts, apply_filters).run_if(in_state(ViewerState::Exploring)))
             .add_systems(
                 EguiPrimaryContextPass,
@@ -70,6 +76,8 @@ impl Filters {
 /// what the filters can offer.
 #[derive(Resource)]
 struct SearchIndex {
+    /// The collection it indexes (see [`Collection::generation`]).
+    generation: u64,
     text: Vec<String>,
     categories: Vec<String>,
     /// The collection's first and last year, if any image has one.
@@ -103,7 +111,14 @@ fn build_search_index(mut commands: Commands, collection: Res<Collection>) {
         None => Some((y, y)),
         Some((lo, hi)) => Some((y.min(lo), y.max(hi))),
     });
-    commands.insert_resource(SearchIndex { text, categories, years });
+    commands.insert_resource(SearchIndex { generation: collection.generation, text, categories, years });
+}
+
+/// A collection that grew (it is being assembled) is searched afresh: new images, new tags.
+fn follow_grown_collection(commands: Commands, collection: Res<Collection>, index: Res<SearchIndex>) {
+    if index.generation != collection.generation {
+        build_search_index(commands, collection);
+    }
 }
 
 fn apply_filters(
@@ -112,7 +127,7 @@ fn apply_filters(
     collection: Res<Collection>,
     mut emphasis: ResMut<Emphasis>,
 ) {
-    if !filters.is_changed() {
+    if !(filters.is_changed() || index.is_changed()) {
         return;
     }
     if filters.is_empty() {
@@ -176,7 +191,8 @@ impl Thumbnails {
 /// centre would point at unrelated images).
 #[derive(Default)]
 struct HotspotLabels {
-    layout: Option<usize>,
+    /// The layout, in which collection.
+    layout: Option<(usize, u64)>,
     centres: Vec<Option<Vec3>>,
 }
 
@@ -204,7 +220,7 @@ impl HotspotLabels {
                 (spread_of(&mut members(), centre) < 0.4 * spread_all).then_some(centre)
             })
             .collect();
-        HotspotLabels { layout: Some(layout), centres }
+        HotspotLabels { layout: Some((layout, collection.generation)), centres }
     }
 }
 
@@ -281,7 +297,7 @@ fn keyboard_shortcuts(
     if keys.just_pressed(KeyCode::KeyF)
         && let Some(image) = selection.selected
     {
-        fly.write(close_up(&collection, &transition, image, settings.image_size));
+        fly.write(close_up(&transition, image, settings.image_size));
     }
     if keys.just_pressed(KeyCode::Equal) {
         settings.image_size = (settings.image_size * 1.25).min(8.0);
@@ -480,7 +496,7 @@ fn panels(
 
     // Hotspot names over the scene, in what the panels leave free, once the images have arrived.
     if settings.show_labels && transition.progress >= 1.0 {
-        if labels.layout != Some(transition.layout) {
+        if labels.layout != Some((transition.layout, collection.generation)) {
             *labels = HotspotLabels::for_layout(&collection, transition.layout);
         }
         let free = viewport_ui.available_rect_before_wrap().shrink(60.0);
@@ -555,7 +571,7 @@ fn detail(
             selection.selected = None;
         }
         if ui.button("fly to it").clicked() {
-            fly.write(close_up(collection, transition, image, settings.image_size));
+            fly.write(close_up(transition, image, settings.image_size));
         }
     });
     let width = ui.available_width();
@@ -615,7 +631,7 @@ fn detail(
                 };
                 if response.on_hover_text(&manifest.images[other as usize].filename).clicked() {
                     select(selection, other, collection);
-                    fly.write(close_up(collection, transition, other, settings.image_size));
+                    fly.write(close_up(transition, other, settings.image_size));
                 }
             }
         });

@@ -54,11 +54,11 @@ fn main() {
         &prepared,
         2,
         &umap::UmapOptions { n_epochs: Some(0), ..options.clone() },
-        &|_, _| {},
+        &|_, _, _| {},
     );
     timed("init", t);
     let t = Instant::now();
-    let layout = umap::layout(&graph, &prepared, 2, &options, &|_, _| {});
+    let layout = umap::layout(&graph, &prepared, 2, &options, &|_, _, _| {});
     timed("init+sgd", t);
     let total = times[0].1 + times[1].1 + times[2].1 + times[4].1;
     times.push(("total", total));
@@ -76,7 +76,7 @@ fn main() {
     // With PIXFLY_BENCH_3D=1, UMAP 3D and its spread-out layout too, each timed.
     if std::env::var_os("PIXFLY_BENCH_3D").is_some() {
         let t = Instant::now();
-        let layout3d = umap::layout(&graph, &prepared, 3, &options, &|_, _| {});
+        let layout3d = umap::layout(&graph, &prepared, 3, &options, &|_, _, _| {});
         times.push(("init+sgd3d", t.elapsed().as_secs_f64()));
         let positions3d =
             pixfly_core::layout::normalise(layout3d.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect());

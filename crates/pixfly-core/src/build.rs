@@ -92,12 +92,26 @@ impl BuildOptions {
     }
 }
 
-/// How a long build tells the outside world how far it is (a progress bar, a Bevy resource).
+/// How a long build tells the outside world how far it is (a progress bar, a Bevy resource)
+/// and, for whoever shows the collection while it assembles (`pixfly open`), what it has made so
+/// far. Calls come from the build's worker threads, in no particular order between images.
 pub trait Progress: Sync {
     /// A new stage begins with `total` units of work.
     fn stage(&self, name: &str, total: u64);
     /// One unit of the current stage is done.
     fn advance(&self);
+    /// The network is loaded: its auto-tags are indices into `info.classes`.
+    fn network(&self, _info: &ModelInfo) {}
+    /// A file was read and its thumbnails are in `cache` (under `hash`). A file with the same
+    /// content as one already read is not reported.
+    fn image_read(&self, _file: &SourceFile, _hash: &str, _image: &CachedImage, _cache: &ImageCache) {}
+    /// A file could not be used.
+    fn image_skipped(&self, _file: &SourceFile, _reason: &str) {}
+    /// The network has embedded the image with this content hash.
+    fn image_embedded(&self, _hash: &str, _embedding: &Embedding) {}
+    /// UMAP has finished `epoch` of `epochs` in `dims` dimensions; `coordinates` are its raw
+    /// positions (`dims` values per vector, in the order of the bundle's images).
+    fn layout_epoch(&self, _dims: usize, _epoch: usize, _epochs: usize, _coordinates: &[f32]) {}
 }
 
 /// For callers that don't show progress.
@@ -259,6 +273,9 @@ pub fn build(
     };
     let embed_cache = sessions.first().map(|m| EmbeddingCache::new(&options.output, &m.info));
     let model_info = sessions.first().map(|m| m.info.clone());
+    if let Some(info) = &model_info {
+        progress.network(info);
+    }
     let stage = if model_info.is_some() { "Reading, embedding" } else { "Reading images" };
     progress.stage(stage, found.files.len() as u64);
     // Decoding (rayon) and the network (its own threads) overlap; the bounded queue between them
@@ -271,7 +288,9 @@ pub fn build(
             scope.spawn(move || {
                 let keep = |hash: String, embedding: Embedding| -> Result<(), BuildError> {
                     progress.advance();
-                    Ok(cache.put(&hash, &embedding)?)
+                    cache.put(&hash, &embedding)?;
+                    progress.image_embedded(&hash, &embedding);
+                    Ok(())
                 };
                 let result = embed::serve(sessions, batch_size, inbox, &keep);
                 // On failure, stop feeding it (the error is reported below).
@@ -291,8 +310,12 @@ pub fn build(
                 } else {
                     ingest_one(file, options, &cache, feed.as_ref(), &claimed)
                 };
-                if let Outcome::Failed(_) = outcome {
-                    stop.store(true, Ordering::Relaxed); // our own write failed: the rest would too
+                match &outcome {
+                    Outcome::Ready { hash, image, .. } => progress.image_read(file, hash, image, &cache),
+                    Outcome::Skipped { reason, .. } => progress.image_skipped(file, reason),
+                    // Our own write failed: the rest would too.
+                    Outcome::Failed(_) => stop.store(true, Ordering::Relaxed),
+                    Outcome::Twin { .. } | Outcome::Cancelled => {}
                 }
                 if !matches!(outcome, Outcome::Ready { queued: true, .. }) {
                     progress.advance();

@@ -117,7 +117,11 @@ pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress
     let epochs = options.umap.epochs(n);
     let run = |dims: usize, title: &str| {
         progress.stage(title, epochs as u64);
-        let coordinates = umap::layout(&graph, &prepared, dims, &options.umap, &|_, _| progress.advance());
+        let coordinates =
+            umap::layout(&graph, &prepared, dims, &options.umap, &|epoch, epochs, positions| {
+                progress.advance();
+                progress.layout_epoch(dims, epoch, epochs, positions);
+            });
         let positions = coordinates
             .chunks_exact(dims)
             .map(|c| [c[0], c[1], if dims == 3 { c[2] } else { 0.0 }])

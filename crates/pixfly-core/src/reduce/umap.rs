@@ -223,13 +223,13 @@ pub fn find_ab(spread: f32, min_dist: f32) -> (f32, f32) {
 }
 
 /// Lay the graph out in `dims` dimensions; `points` (from [`super::prepare`]) are used only for a
-/// PCA start. Returns `n × dims` coordinates. `progress(done, total)` is called once per epoch.
+/// PCA start. Returns `n × dims` coordinates. `progress(done, total, positions)` is called after each epoch.
 pub fn layout(
     graph: &Graph,
     points: &Points,
     dims: usize,
     options: &UmapOptions,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &(dyn Fn(usize, usize, &[f32]) + Sync),
 ) -> Vec<f32> {
     let n = graph.n();
     if n <= 1 {
@@ -577,7 +577,7 @@ fn optimise<const D: usize>(
     positions: &mut [f32],
     epochs: usize,
     options: &UmapOptions,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &(dyn Fn(usize, usize, &[f32]) + Sync),
 ) {
     let (a, b) = find_ab(options.spread, options.min_dist);
     let max_weight = graph.weights.iter().copied().fold(0.0f32, f32::max);
@@ -614,7 +614,7 @@ fn optimise<const D: usize>(
                 sgd.move_block::<D>(&step, mine, next_sample, next_negative);
             },
         );
-        progress(epoch + 1, epochs);
+        progress(epoch + 1, epochs, positions);
     }
 }
 
@@ -935,7 +935,7 @@ mod tests {
                 assert!(p[2] < q[0] || q[2] < p[0] || p[3] < q[1] || q[3] < p[1], "{p:?} overlaps {q:?}");
             }
         }
-        let layout = layout(&graph, &points, 2, &options, &|_, _| {});
+        let layout = layout(&graph, &points, 2, &options, &|_, _, _| {});
         // How far the odd pair ends from the nearest group, against the size of a group.
         let centre = |ids: &[usize]| {
             let n = ids.len() as f32;
