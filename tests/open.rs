@@ -123,7 +123,7 @@ fn a_folder_assembles_in_the_window_and_becomes_the_bundle_build_makes() {
     let manifest = |dir: &Path| std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     assert_eq!(manifest(&out), manifest(&built), "open and build wrote different manifests");
     for file in opened.manifest.files() {
-        let same = std::fs::read(out.join(&file)).unwrap() == std::fs::read(built.join(&file)).unwrap();
+        let same = std::fs::read(out.join(file)).unwrap() == std::fs::read(built.join(file)).unwrap();
         assert!(same, "{file} differs between open and build");
     }
 

@@ -37,6 +37,8 @@ pub struct AssemblyProgress {
     /// Of the bundle's images, how many were decoded in this run and how many came from the cache.
     decoded: Option<(usize, usize)>,
     elapsed: f32,
+    /// Wall time of each frame drawn while the collection was assembling (for the benchmark).
+    frame_seconds: Vec<f32>,
 }
 
 impl AssemblyProgress {
@@ -54,6 +56,7 @@ impl AssemblyProgress {
             "skipped": self.skipped.len(),
             "stage": self.stage.0,
             "complete": matches!(self.outcome, Some(Ok(_))),
+            "frame_seconds_while_assembling": self.frame_seconds,
         })
     }
 
@@ -73,6 +76,9 @@ fn track_progress(
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.elapsed = time.elapsed_secs();
+    if progress.outcome.is_none() && progress.first_read.is_some() && progress.frame_seconds.len() < 100_000 {
+        progress.frame_seconds.push(time.delta_secs());
+    }
     for Reported(report) in reported.read() {
         match &**report {
             Report::Found(count) => progress.found = *count,
@@ -90,7 +96,7 @@ fn track_progress(
             Report::Epoch { .. } => {}
             Report::Finished(Ok(built)) => {
                 let (report, _) = &**built;
-                let summary = format!(
+                let mut summary = format!(
                     "{} images in the bundle ({} decoded, {} from the cache), {} skipped, {} duplicates",
                     report.images,
                     report.decoded,
@@ -98,6 +104,13 @@ fn track_progress(
                     report.skipped.len(),
                     report.duplicates.len()
                 );
+                let placement = report.placement;
+                if placement.placed > 0 {
+                    summary += &format!("; {} new placed among the others", placement.placed);
+                }
+                if placement.transformed > 0 {
+                    summary += &format!(" ({} since the last full layout)", placement.transformed);
+                }
                 info!("assembled: {summary}; bundle {}", worker.output.display());
                 progress.decoded = Some((report.decoded, report.from_cache));
                 progress.outcome = Some(Ok(summary));

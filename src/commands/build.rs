@@ -79,6 +79,10 @@ pub struct PipelineArgs {
     /// Fewest images that make a hotspot [default: 1% of the collection, at least 5].
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
     min_cluster_size: Option<u32>,
+    /// Lay every image out afresh. By default, building into a bundle that has a layout places
+    /// new images among the old ones, which keep their places.
+    #[arg(long)]
+    relayout: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -134,6 +138,7 @@ impl PipelineArgs {
                 },
                 ..LayoutOptions::default()
             },
+            relayout: args.relayout,
             ..BuildOptions::new(inputs, output)
         }
     }
@@ -181,6 +186,20 @@ fn print_summary(r: &BuildReport, output: &std::path::Path) {
             "           {} vector row(s) matched no image, e.g. {}",
             r.vectors_unmatched.len(),
             sample.join(", ")
+        );
+    }
+    let p = r.placement;
+    if p.placed > 0 {
+        println!(
+            "layout     {} new image(s) placed among the {} laid out before, which kept their places",
+            p.placed,
+            r.images - p.placed
+        );
+    }
+    if p.transformed > 0 {
+        println!(
+            "           {} placed so since the last full layout (of {}); --relayout lays all out afresh",
+            p.transformed, p.fitted
         );
     }
     println!("time       {secs:.1} s ({:.0} images/s)", handled as f64 / secs.max(1e-9));

@@ -41,6 +41,15 @@ pub fn run(args: InfoArgs) -> anyhow::Result<()> {
     for l in &m.layouts {
         println!("           {:<16} {}D  {}", l.name, l.dims, l.title);
     }
+    // The fit is the build's record of the similarity layouts, kept in the bundle's cache.
+    if let Some(fit) = pixfly_core::reduce::update::Fit::summary(&args.bundle)
+        && fit.hashes.len() == m.images.len()
+    {
+        println!(
+            "           similarity: {} images laid out in full, {} placed among them since (build --relayout redoes it)",
+            fit.fitted, fit.transformed
+        );
+    }
     if let Some(n) = &m.neighbours {
         println!("similar    {} nearest images listed per image", n.k);
     }

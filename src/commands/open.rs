@@ -32,6 +32,9 @@ pub struct OpenArgs {
     /// With --screenshot: write where each image was drawn, and how far the assembly was (JSON).
     #[arg(long, value_name = "FILE.json", requires = "screenshot")]
     report: Option<PathBuf>,
+    /// With --screenshot: keep the panels (the progress panel too) in the picture.
+    #[arg(long, requires = "screenshot")]
+    panels: bool,
 }
 
 fn parse_at(text: &str) -> Result<usize, String> {
@@ -61,7 +64,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
         click: None,
         close_up: None,
         keys: Vec::new(),
-        panels: false,
+        panels: args.panels,
         report: args.report,
     });
     let view = ViewOptions {

@@ -19,6 +19,7 @@ use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
 use crate::reduce::clusters::Term;
+use crate::reduce::update::{Fit, Placement};
 use crate::reduce::{self, LayoutOptions, Points};
 use image::RgbImage;
 use rayon::prelude::*;
@@ -45,6 +46,8 @@ pub struct BuildOptions {
     pub vectors: Vectors,
     /// How the vectors become layouts (UMAP's parameters).
     pub layout: LayoutOptions,
+    /// Lay every image out afresh, rather than place new images among those the bundle has.
+    pub relayout: bool,
 }
 
 /// The source of the feature vectors that place similar images together.
@@ -88,6 +91,7 @@ impl BuildOptions {
             max_pixels: ingest::DEFAULT_MAX_PIXELS,
             vectors: Vectors::Model(ModelOptions::default()),
             layout: LayoutOptions::default(),
+            relayout: false,
         }
     }
 }
@@ -155,6 +159,9 @@ pub struct BuildReport {
     /// Metadata rows that no image used.
     pub metadata_unmatched: Vec<String>,
     pub atlases: usize,
+    /// How the similarity layouts came about: images placed among the old ones in this build,
+    /// and since the last full layout.
+    pub placement: Placement,
     pub elapsed: Duration,
 }
 
@@ -461,7 +468,14 @@ pub fn build(
         if cancel.load(Ordering::Relaxed) {
             return Err(BuildError::Cancelled { finished: images.len() });
         }
-        let places = reduce::places(vectors, &options.layout, progress);
+        let hashes: Vec<&str> = images.iter().map(|i| i.hash.as_str()).collect();
+        let model = embedding.as_ref().map_or("", |e| e.model.as_str());
+        let key = Fit::key(model, &options.layout);
+        let previous = if options.relayout { None } else { Fit::read(&options.output, &key) };
+        let (places, fit, placement) =
+            reduce::update::places(vectors, &hashes, previous, &key, &options.layout, progress);
+        fit.write(&options.output)?;
+        report.placement = placement;
         let snapped = layout::snap_to_grid(&places.umap2d);
         let spread2d = layout::spread::spread(&places.umap2d, 2, layout::spread::ROOM_2D);
         let spread3d = layout::spread::spread(&places.umap3d, 3, layout::spread::ROOM_3D);

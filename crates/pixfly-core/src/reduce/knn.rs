@@ -65,6 +65,46 @@ pub fn nearest_with(points: &Points, k: usize, metric: Metric, seed: u64, exact:
     heaps.into_neighbours(metric)
 }
 
+/// For each of `queries` (rows of `points`), its `k` nearest among `candidates` (other rows),
+/// exactly: `indices` are positions in `candidates`. For placing a few new points among many
+/// laid-out ones.
+pub fn nearest_among(
+    points: &Points,
+    queries: &[usize],
+    candidates: &[usize],
+    k: usize,
+    metric: Metric,
+) -> Neighbours {
+    let k = k.min(candidates.len());
+    let rows: Vec<Vec<(f32, u32)>> = queries
+        .par_iter()
+        .map(|&q| {
+            let me = points.row(q);
+            let mut all: Vec<(f32, u32)> = candidates
+                .iter()
+                .enumerate()
+                .map(|(c, &row)| (squared_distance(me, points.row(row)), c as u32))
+                .collect();
+            if k > 0 && k < all.len() {
+                all.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            }
+            all.truncate(k);
+            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            all
+        })
+        .collect();
+    let indices = rows.iter().flatten().map(|&(_, c)| c).collect();
+    let distances = rows
+        .iter()
+        .flatten()
+        .map(|&(d2, _)| match metric {
+            Metric::Cosine => d2.max(0.0) / 2.0,
+            Metric::Euclidean => d2.max(0.0).sqrt(),
+        })
+        .collect();
+    Neighbours { n: queries.len(), k, indices, distances }
+}
+
 /// Squared Euclidean distance, written so the compiler vectorises it.
 #[inline]
 fn squared_distance(a: &[f32], b: &[f32]) -> f32 {

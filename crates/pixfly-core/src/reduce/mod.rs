@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod knn;
 pub mod pca;
 pub mod umap;
+pub mod update;
 
 use crate::build::Progress;
 use crate::layout;
@@ -102,6 +103,17 @@ pub struct Places {
     pub umap2d: Vec<[f32; 3]>,
     pub similar: knn::Neighbours,
     pub hotspots: Vec<clusters::Group>,
+    /// UMAP's own coordinates (3 and 2 per image) before normalising: new images are placed
+    /// among these later (see [`update`]).
+    pub raw3d: Vec<f32>,
+    pub raw2d: Vec<f32>,
+}
+
+/// UMAP coordinates (`dims` per point) as a layout's normalised positions.
+pub fn normalised(coordinates: &[f32], dims: usize) -> Vec<[f32; 3]> {
+    let positions =
+        coordinates.chunks_exact(dims).map(|c| [c[0], c[1], if dims == 3 { c[2] } else { 0.0 }]).collect();
+    layout::normalise(positions)
 }
 
 /// Lay out `vectors` with UMAP, both ways from one neighbour graph.
@@ -122,18 +134,14 @@ pub fn places(vectors: &Points, options: &LayoutOptions, progress: &dyn Progress
                 progress.advance();
                 progress.layout_epoch(dims, epoch, epochs, positions);
             });
-        let positions = coordinates
-            .chunks_exact(dims)
-            .map(|c| [c[0], c[1], if dims == 3 { c[2] } else { 0.0 }])
-            .collect();
-        layout::normalise(positions)
+        (normalised(&coordinates, dims), coordinates)
     };
-    let umap3d = run(3, "Laying out in 3D (UMAP)");
-    let umap2d = run(2, "Laying out in 2D (UMAP)");
+    let (umap3d, raw3d) = run(3, "Laying out in 3D (UMAP)");
+    let (umap2d, raw2d) = run(2, "Laying out in 2D (UMAP)");
     progress.stage("Finding hotspots", 1);
     let hotspots = clusters::find(&umap2d, &prepared, &options.clusters);
     progress.advance();
-    Places { umap3d, umap2d, similar: neighbours.truncated(SIMILAR), hotspots }
+    Places { umap3d, umap2d, similar: neighbours.truncated(SIMILAR), hotspots, raw3d, raw2d }
 }
 
 /// A small, fast, seedable random number generator (wyrand): layouts must be reproducible from

@@ -245,6 +245,101 @@ pub fn layout(
     positions
 }
 
+/// Place new points into a finished layout without moving the old ones, as umap-learn's
+/// `transform` does. `fitted` holds the old points' coordinates (`dims` per point, as
+/// [`layout`] returned them) and `neighbours` each new point's nearest old points (indices
+/// into `fitted`). Each new point starts at the mean of its neighbours weighted by their
+/// smooth-kNN memberships, then SGD moves only the new points: pulled towards their old
+/// neighbours, pushed from random old points, for a third of the fit's epochs (100 up to 10,000
+/// new points, 30 beyond) at a quarter of the learning rate. New points do not see each other,
+/// so each is independent of the others (and of the thread count).
+pub fn transform(fitted: &[f32], dims: usize, neighbours: &Neighbours, options: &UmapOptions) -> Vec<f32> {
+    let old = fitted.len() / dims.max(1);
+    let k = neighbours.k;
+    if neighbours.n == 0 || k == 0 || old == 0 {
+        return vec![0.0; neighbours.n * dims];
+    }
+    let target = (k as f32).log2();
+    let memberships: Vec<Vec<f32>> = (0..neighbours.n)
+        .map(|i| {
+            let (_, distances) = neighbours.of(i);
+            let (rho, sigma) = smooth_knn(distances, target);
+            distances.iter().map(|&d| if d - rho <= 0.0 { 1.0 } else { (-(d - rho) / sigma).exp() }).collect()
+        })
+        .collect();
+    let epochs = match options.n_epochs {
+        Some(n) => (n / 3).max(1),
+        None if neighbours.n <= 10_000 => 100,
+        None => 30,
+    };
+    let (a, b) = find_ab(options.spread, options.min_dist);
+    let max_weight = memberships.iter().flatten().copied().fold(0.0f32, f32::max);
+    let at = |j: u32| &fitted[j as usize * dims..(j as usize + 1) * dims];
+    (0..neighbours.n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let (targets, _) = neighbours.of(i);
+            let weights = &memberships[i];
+            let total: f32 = weights.iter().sum();
+            let mut current: Vec<f32> = (0..dims)
+                .map(|d| {
+                    targets.iter().zip(weights).map(|(&j, &w)| at(j)[d] * w).sum::<f32>() / total.max(1e-12)
+                })
+                .collect();
+            // Edges too weak to be sampled once are dropped, as in the fit.
+            let per_sample: Vec<f32> =
+                weights
+                    .iter()
+                    .map(|&w| {
+                        if w >= max_weight / epochs as f32 && w > 0.0 {
+                            max_weight / w
+                        } else {
+                            f32::INFINITY
+                        }
+                    })
+                    .collect();
+            let per_negative: Vec<f32> =
+                per_sample.iter().map(|e| e / options.negative_sample_rate as f32).collect();
+            let (mut next_sample, mut next_negative) = (per_sample.clone(), per_negative.clone());
+            let mut rng = Rng::derive(options.seed, 5, i as u64);
+            let clip = |g: f32| g.clamp(-4.0, 4.0);
+            for epoch in 0..epochs {
+                let alpha = options.learning_rate / 4.0 * (1.0 - epoch as f32 / epochs as f32);
+                let now = epoch as f32;
+                for (e, &j) in targets.iter().enumerate() {
+                    if next_sample[e] > now {
+                        continue;
+                    }
+                    let other = at(j);
+                    let d2: f32 = (0..dims).map(|d| (current[d] - other[d]).powi(2)).sum();
+                    if d2 > 0.0 {
+                        let coefficient = -2.0 * a * b * d2.powf(b - 1.0) / (a * d2.powf(b) + 1.0);
+                        for d in 0..dims {
+                            current[d] += clip(coefficient * (current[d] - other[d])) * alpha;
+                        }
+                    }
+                    next_sample[e] += per_sample[e];
+                    let count = ((now - next_negative[e]) / per_negative[e]).max(0.0) as usize;
+                    for _ in 0..count {
+                        let other = at(rng.below(old) as u32);
+                        let d2: f32 = (0..dims).map(|d| (current[d] - other[d]).powi(2)).sum();
+                        if d2 <= 0.0 {
+                            continue;
+                        }
+                        let coefficient =
+                            2.0 * options.repulsion_strength * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));
+                        for d in 0..dims {
+                            current[d] += clip(coefficient * (current[d] - other[d])) * alpha;
+                        }
+                    }
+                    next_negative[e] += count as f32 * per_negative[e];
+                }
+            }
+            current
+        })
+        .collect()
+}
+
 /// The starting layout, scaled like umap-learn's: each axis spans 0..10, with a little noise
 /// so that identical points can separate.
 fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
@@ -855,6 +950,52 @@ mod tests {
                 let (got, want) = (pow(x, y), x.powf(y));
                 assert!(((got - want) / want).abs() < 2e-5, "{x}^{y}: {got} vs {want}");
             }
+        }
+    }
+
+    /// Three groups laid out, then new points of each group placed among them: the old points
+    /// stay exactly where they were, and each new point lands inside its own group's area.
+    #[test]
+    fn transform_places_new_points_among_their_own_without_moving_the_old() {
+        let mut rng = Rng::new(11);
+        let point = |g: usize, rng: &mut Rng| -> Vec<f32> {
+            (0..6).map(|d| if d == g { 10.0 } else { 0.0 } + rng.normal() as f32).collect()
+        };
+        let old: Vec<f32> = (0..300).flat_map(|i| point(i % 3, &mut rng)).collect();
+        let new: Vec<f32> = (0..30).flat_map(|i| point(i % 3, &mut rng)).collect();
+        let fitted_points = Points::new(old.clone(), 300, 6);
+        let neighbours = crate::reduce::knn::nearest(&fitted_points, 14, crate::reduce::Metric::Euclidean, 0);
+        let options = UmapOptions::default();
+        let fitted = layout(&fuzzy_graph(&neighbours), &fitted_points, 2, &options, &|_, _, _| {});
+        let all = Points::new([old, new].concat(), 330, 6);
+        let queries: Vec<usize> = (300..330).collect();
+        let candidates: Vec<usize> = (0..300).collect();
+        let nearest = crate::reduce::knn::nearest_among(
+            &all,
+            &queries,
+            &candidates,
+            15,
+            crate::reduce::Metric::Euclidean,
+        );
+        let kept = fitted.clone();
+        let placed = transform(&fitted, 2, &nearest, &options);
+        assert_eq!(fitted, kept, "the old points moved");
+        assert_eq!(placed.len(), 60);
+        assert!(placed.iter().all(|v| v.is_finite()));
+        // Each group's centre and radius in the fitted layout; every new point is nearer its own
+        // group's centre than any other's.
+        let centre = |g: usize| -> [f32; 2] {
+            let members = (g..300).step_by(3);
+            let n = members.len() as f32;
+            let (x, y) = members.fold((0.0, 0.0), |(x, y), i| (x + fitted[2 * i], y + fitted[2 * i + 1]));
+            [x / n, y / n]
+        };
+        let centres = [centre(0), centre(1), centre(2)];
+        for q in 0..30 {
+            let p = [placed[2 * q], placed[2 * q + 1]];
+            let d = |c: [f32; 2]| (p[0] - c[0]).hypot(p[1] - c[1]);
+            let nearest_group = (0..3).min_by(|&a, &b| d(centres[a]).total_cmp(&d(centres[b]))).unwrap();
+            assert_eq!(nearest_group, q % 3, "new point {q} landed in another group");
         }
     }
 
