@@ -15,6 +15,8 @@ pub mod inference;
 pub mod ingestion;
 mod panel;
 pub mod reduction;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 use crate::viewer::camera::FrameAll;
@@ -57,6 +59,8 @@ impl Plugin for AssemblyPlugin {
         let page_grid =
             AtlasGrid { cell: self.options.cell_size, columns: (PAGE_SIZE / self.options.cell_size).max(1) };
         app.insert_resource(worker)
+            .insert_resource(Assembling(self.options.clone()))
+            .add_message::<LayOutAfresh>()
             .init_resource::<crate::viewer::loading::InitialLayout>()
             .insert_resource(Live::new(&self.options, page_grid))
             .insert_resource(Picture { at: self.picture_at, unattended: self.unattended })
@@ -78,12 +82,44 @@ impl Plugin for AssemblyPlugin {
                 reduction::ReductionPlugin,
                 panel::ProgressPanelPlugin,
             ))
-            .add_systems(PreUpdate, worker::receive.in_set(AssemblySystems::Receive))
+            .add_systems(
+                PreUpdate,
+                (lay_out_afresh, worker::receive).chain().in_set(AssemblySystems::Receive),
+            )
             .add_systems(PreUpdate, present.in_set(AssemblySystems::Present));
         if self.unattended {
             app.insert_resource(Hold::default()).init_resource::<ReportNotes>();
         }
     }
+}
+
+/// What is being assembled.
+#[derive(Resource)]
+struct Assembling(BuildOptions);
+
+/// Lay every image out again (the panel's button, once a build has placed new images among
+/// old ones).
+#[derive(Message)]
+pub struct LayOutAfresh;
+
+/// The same build again with `relayout`: every image comes from the cache, and UMAP runs on
+/// all of them, shown settling as the first time.
+fn lay_out_afresh(
+    mut requests: MessageReader<LayOutAfresh>,
+    assembling: Res<Assembling>,
+    mut worker: ResMut<Worker>,
+    mut live: ResMut<Live>,
+    mut progress: ResMut<panel::AssemblyProgress>,
+) {
+    if requests.read().last().is_none() {
+        return;
+    }
+    worker.stop();
+    *worker = Worker::start(BuildOptions { relayout: true, ..assembling.0.clone() });
+    live.finished = None;
+    live.settling.clear();
+    live.changed = true;
+    *progress = panel::AssemblyProgress::default();
 }
 
 /// Atlas pages made while assembling are this many pixels square: small enough that adding
@@ -187,8 +223,11 @@ impl Live {
             Layout { name: "arrival".into(), title: "As they arrive".into(), dims: 2, path: String::new() };
         let grid = pixfly_core::layout::grid(self.found.max(count));
         let arrival_places = grid[..count].to_vec();
-        let (mut layouts, mut positions, clusters, embedding, neighbours) = match &self.finished {
-            Some(done) if count == self.images.len() => (
+        // A picture of the first N (`--at`) may come after the bundle is done: it shows no more
+        // than the images that had arrived by then.
+        let whole = self.finished.as_ref().filter(|_| count == self.images.len());
+        let (mut layouts, mut positions, clusters, embedding, neighbours) = match whole {
+            Some(done) => (
                 done.layouts.clone(),
                 done.positions.clone(),
                 done.clusters.clone(),
@@ -220,7 +259,7 @@ impl Live {
                 (layouts, positions, Vec::new(), embedding, None)
             }
         };
-        if self.finished.is_none() {
+        if whole.is_none() {
             layouts.push(arrival);
             positions.push(arrival_places);
         }

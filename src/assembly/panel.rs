@@ -2,7 +2,7 @@
 //! where the bundle goes, and a button to stop.
 
 use super::worker::{Report, Reported, Worker};
-use super::{AssemblySystems, Live, Picture};
+use super::{AssemblySystems, LayOutAfresh, Live, Picture};
 use crate::viewer::ViewSettings;
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
@@ -135,6 +135,7 @@ fn show_panel(
     live: Res<Live>,
     worker: Res<Worker>,
     settings: Res<ViewSettings>,
+    mut again: MessageWriter<LayOutAfresh>,
 ) -> Result {
     if !settings.show_ui {
         return Ok(());
@@ -202,6 +203,12 @@ fn show_panel(
                     ui.label(
                         RichText::new(format!("Complete: {summary}")).color(Color32::from_rgb(150, 220, 150)),
                     );
+                    let afresh = ui.button("Lay out afresh").on_hover_text(
+                        "UMAP on every image again: images added since the last full layout were placed among the others",
+                    );
+                    if afresh.clicked() {
+                        again.write(LayOutAfresh);
+                    }
                 }
                 Some(Err(reason)) => {
                     ui.label(RichText::new(reason).color(Color32::from_rgb(255, 140, 120)));

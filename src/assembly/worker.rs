@@ -88,12 +88,19 @@ impl Worker {
         Worker { inbox: Mutex::new(inbox), cancel, thread: Some(thread), stage, done, output }
     }
 
-    /// Stop the build after the images in progress and wait for it: what it finished is cached.
+    /// Stop the build after the images in progress, waiting a few seconds for them: every
+    /// image it finished is in the cache already (written atomically), so a build still busy
+    /// after that (laying out, which does not stop part-way) is simply left to end with the app.
     pub fn stop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
         // Dropping the inbox unblocks a build waiting to report.
         *self.inbox.lock().expect("inbox") = std::sync::mpsc::sync_channel(0).1;
-        if let Some(thread) = self.thread.take() {
+        let Some(thread) = self.thread.take() else { return };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if thread.is_finished() {
             let _ = thread.join();
         }
     }

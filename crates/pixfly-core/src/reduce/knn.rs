@@ -65,9 +65,9 @@ pub fn nearest_with(points: &Points, k: usize, metric: Metric, seed: u64, exact:
     heaps.into_neighbours(metric)
 }
 
-/// For each of `queries` (rows of `points`), its `k` nearest among `candidates` (other rows),
-/// exactly: `indices` are positions in `candidates`. For placing a few new points among many
-/// laid-out ones.
+/// For each of `queries` (rows of `points`), its `k` nearest among `candidates` (rows; a query
+/// is never its own neighbour), exactly: `indices` are positions in `candidates`. For placing a
+/// few new points among many laid-out ones.
 pub fn nearest_among(
     points: &Points,
     queries: &[usize],
@@ -75,7 +75,8 @@ pub fn nearest_among(
     k: usize,
     metric: Metric,
 ) -> Neighbours {
-    let k = k.min(candidates.len());
+    // Room for every query's list whether or not the query is among the candidates.
+    let k = k.min(candidates.len().saturating_sub(1));
     let rows: Vec<Vec<(f32, u32)>> = queries
         .par_iter()
         .map(|&q| {
@@ -83,6 +84,7 @@ pub fn nearest_among(
             let mut all: Vec<(f32, u32)> = candidates
                 .iter()
                 .enumerate()
+                .filter(|&(_, &row)| row != q)
                 .map(|(c, &row)| (squared_distance(me, points.row(row)), c as u32))
                 .collect();
             if k > 0 && k < all.len() {

@@ -247,49 +247,68 @@ pub fn layout(
 
 /// Place new points into a finished layout without moving the old ones, as umap-learn's
 /// `transform` does. `fitted` holds the old points' coordinates (`dims` per point, as
-/// [`layout`] returned them) and `neighbours` each new point's nearest old points (indices
-/// into `fitted`). Each new point starts at the mean of its neighbours weighted by their
-/// smooth-kNN memberships, then SGD moves only the new points: pulled towards their old
-/// neighbours, pushed from random old points, for a third of the fit's epochs (100 up to 10,000
-/// new points, 30 beyond) at a quarter of the learning rate. New points do not see each other,
-/// so each is independent of the others (and of the thread count).
-pub fn transform(fitted: &[f32], dims: usize, neighbours: &Neighbours, options: &UmapOptions) -> Vec<f32> {
+/// [`layout`] returned them). `among_old` lists each new point's nearest old points (indices
+/// into `fitted`): it starts at their mean weighted by smooth-kNN memberships. `among_all`
+/// lists its nearest points old or new (`old + q` for new point `q`): SGD then moves only the
+/// new points, pulled towards those neighbours and pushed from random old points, for a third
+/// of the fit's epochs (100 up to 10,000 new points, 30 beyond) at a quarter of the learning
+/// rate. Unlike umap-learn's, new points also pull on each other: a whole new kind of image,
+/// added at once, gathers in a group of its own rather than scattering among its nearest old
+/// images. Within an epoch each new point moves against the others' positions as the epoch
+/// began, so the result does not depend on the threads.
+pub fn transform(
+    fitted: &[f32],
+    dims: usize,
+    among_old: &Neighbours,
+    among_all: &Neighbours,
+    options: &UmapOptions,
+) -> Vec<f32> {
     let old = fitted.len() / dims.max(1);
-    let k = neighbours.k;
-    if neighbours.n == 0 || k == 0 || old == 0 {
-        return vec![0.0; neighbours.n * dims];
+    let new = among_old.n;
+    if new == 0 || among_old.k == 0 || old == 0 {
+        return vec![0.0; new * dims];
     }
-    let target = (k as f32).log2();
-    let memberships: Vec<Vec<f32>> = (0..neighbours.n)
-        .map(|i| {
-            let (_, distances) = neighbours.of(i);
-            let (rho, sigma) = smooth_knn(distances, target);
-            distances.iter().map(|&d| if d - rho <= 0.0 { 1.0 } else { (-(d - rho) / sigma).exp() }).collect()
+    let memberships = |neighbours: &Neighbours| -> Vec<Vec<f32>> {
+        let target = (neighbours.k as f32).log2();
+        (0..neighbours.n)
+            .map(|i| {
+                let (_, distances) = neighbours.of(i);
+                let (rho, sigma) = smooth_knn(distances, target);
+                distances
+                    .iter()
+                    .map(|&d| if d - rho <= 0.0 { 1.0 } else { (-(d - rho) / sigma).exp() })
+                    .collect()
+            })
+            .collect()
+    };
+    let at = |j: u32| &fitted[j as usize * dims..(j as usize + 1) * dims];
+    let start = memberships(among_old);
+    let mut current: Vec<f32> = (0..new)
+        .flat_map(|q| {
+            let (targets, _) = among_old.of(q);
+            let total: f32 = start[q].iter().sum();
+            (0..dims)
+                .map(|d| {
+                    let sum: f32 = targets.iter().zip(&start[q]).map(|(&j, &w)| at(j)[d] * w).sum();
+                    sum / total.max(1e-12)
+                })
+                .collect::<Vec<f32>>()
         })
         .collect();
     let epochs = match options.n_epochs {
         Some(n) => (n / 3).max(1),
-        None if neighbours.n <= 10_000 => 100,
+        None if new <= 10_000 => 100,
         None => 30,
     };
     let (a, b) = find_ab(options.spread, options.min_dist);
-    let max_weight = memberships.iter().flatten().copied().fold(0.0f32, f32::max);
-    let at = |j: u32| &fitted[j as usize * dims..(j as usize + 1) * dims];
-    (0..neighbours.n)
-        .into_par_iter()
-        .flat_map_iter(|i| {
-            let (targets, _) = neighbours.of(i);
-            let weights = &memberships[i];
-            let total: f32 = weights.iter().sum();
-            let mut current: Vec<f32> = (0..dims)
-                .map(|d| {
-                    targets.iter().zip(weights).map(|(&j, &w)| at(j)[d] * w).sum::<f32>() / total.max(1e-12)
-                })
-                .collect();
-            // Edges too weak to be sampled once are dropped, as in the fit.
-            let per_sample: Vec<f32> =
-                weights
-                    .iter()
+    let weights = memberships(among_all);
+    let max_weight = weights.iter().flatten().copied().fold(0.0f32, f32::max);
+    // Edges too weak to be sampled once are dropped, as in the fit.
+    let per_sample: Vec<Vec<f32>> =
+        weights
+            .iter()
+            .map(|row| {
+                row.iter()
                     .map(|&w| {
                         if w >= max_weight / epochs as f32 && w > 0.0 {
                             max_weight / w
@@ -297,47 +316,62 @@ pub fn transform(fitted: &[f32], dims: usize, neighbours: &Neighbours, options: 
                             f32::INFINITY
                         }
                     })
-                    .collect();
-            let per_negative: Vec<f32> =
-                per_sample.iter().map(|e| e / options.negative_sample_rate as f32).collect();
-            let (mut next_sample, mut next_negative) = (per_sample.clone(), per_negative.clone());
-            let mut rng = Rng::derive(options.seed, 5, i as u64);
-            let clip = |g: f32| g.clamp(-4.0, 4.0);
-            for epoch in 0..epochs {
-                let alpha = options.learning_rate / 4.0 * (1.0 - epoch as f32 / epochs as f32);
-                let now = epoch as f32;
+                    .collect()
+            })
+            .collect();
+    let rate = options.negative_sample_rate as f32;
+    let mut schedules: Vec<(Vec<f32>, Vec<f32>)> =
+        per_sample.iter().map(|row| (row.clone(), row.iter().map(|e| e / rate).collect())).collect();
+    let clip = |g: f32| g.clamp(-4.0, 4.0);
+    for epoch in 0..epochs {
+        let alpha = options.learning_rate / 4.0 * (1.0 - epoch as f32 / epochs as f32);
+        let now = epoch as f32;
+        let previous = current.clone();
+        let position = |j: u32| -> &[f32] {
+            let j = j as usize;
+            if j < old {
+                &fitted[j * dims..(j + 1) * dims]
+            } else {
+                &previous[(j - old) * dims..(j - old + 1) * dims]
+            }
+        };
+        current.par_chunks_mut(dims).zip(schedules.par_iter_mut()).enumerate().for_each(
+            |(q, (me, (next_sample, next_negative)))| {
+                let mut rng = Rng::derive(options.seed, 5 + epoch as u64, q as u64);
+                let (targets, _) = among_all.of(q);
                 for (e, &j) in targets.iter().enumerate() {
                     if next_sample[e] > now {
                         continue;
                     }
-                    let other = at(j);
-                    let d2: f32 = (0..dims).map(|d| (current[d] - other[d]).powi(2)).sum();
+                    let other = position(j);
+                    let d2: f32 = (0..dims).map(|d| (me[d] - other[d]).powi(2)).sum();
                     if d2 > 0.0 {
                         let coefficient = -2.0 * a * b * d2.powf(b - 1.0) / (a * d2.powf(b) + 1.0);
                         for d in 0..dims {
-                            current[d] += clip(coefficient * (current[d] - other[d])) * alpha;
+                            me[d] += clip(coefficient * (me[d] - other[d])) * alpha;
                         }
                     }
-                    next_sample[e] += per_sample[e];
-                    let count = ((now - next_negative[e]) / per_negative[e]).max(0.0) as usize;
+                    next_sample[e] += per_sample[q][e];
+                    let per_negative = per_sample[q][e] / rate;
+                    let count = ((now - next_negative[e]) / per_negative).max(0.0) as usize;
                     for _ in 0..count {
                         let other = at(rng.below(old) as u32);
-                        let d2: f32 = (0..dims).map(|d| (current[d] - other[d]).powi(2)).sum();
+                        let d2: f32 = (0..dims).map(|d| (me[d] - other[d]).powi(2)).sum();
                         if d2 <= 0.0 {
                             continue;
                         }
                         let coefficient =
                             2.0 * options.repulsion_strength * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0));
                         for d in 0..dims {
-                            current[d] += clip(coefficient * (current[d] - other[d])) * alpha;
+                            me[d] += clip(coefficient * (me[d] - other[d])) * alpha;
                         }
                     }
-                    next_negative[e] += count as f32 * per_negative[e];
+                    next_negative[e] += count as f32 * per_negative;
                 }
-            }
-            current
-        })
-        .collect()
+            },
+        );
+    }
+    current
 }
 
 /// The starting layout, scaled like umap-learn's: each axis spans 0..10, with a little noise
@@ -970,15 +1004,12 @@ mod tests {
         let all = Points::new([old, new].concat(), 330, 6);
         let queries: Vec<usize> = (300..330).collect();
         let candidates: Vec<usize> = (0..300).collect();
-        let nearest = crate::reduce::knn::nearest_among(
-            &all,
-            &queries,
-            &candidates,
-            15,
-            crate::reduce::Metric::Euclidean,
-        );
+        let metric = crate::reduce::Metric::Euclidean;
+        let among_old = crate::reduce::knn::nearest_among(&all, &queries, &candidates, 15, metric);
+        let every: Vec<usize> = (0..330).collect();
+        let among_all = crate::reduce::knn::nearest_among(&all, &queries, &every, 15, metric);
         let kept = fitted.clone();
-        let placed = transform(&fitted, 2, &nearest, &options);
+        let placed = transform(&fitted, 2, &among_old, &among_all, &options);
         assert_eq!(fitted, kept, "the old points moved");
         assert_eq!(placed.len(), 60);
         assert!(placed.iter().all(|v| v.is_finite()));

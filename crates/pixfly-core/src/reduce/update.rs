@@ -4,7 +4,7 @@
 //! hotspots under each image's content hash (the [`Fit`]). The next build of the same bundle,
 //! with the same network and layout options, keeps those coordinates for the images still there
 //! and places only the new ones, as umap-learn's `transform` does ([`umap::transform`]): among
-//! their nearest old images, which do not move. Hotspots keep their members; a new image joins
+//! their nearest old images, which do not move (and, unlike umap-learn, near each other). Hotspots keep their members; a new image joins
 //! the hotspot most of its nearest old images are in. Removed images simply leave. `--relayout` (no fit)
 //! lays everything out afresh.
 
@@ -146,11 +146,15 @@ pub fn places(
     let k = options.umap.n_neighbors.saturating_sub(1).max(SIMILAR);
     let similar = knn::nearest(&prepared, k, options.metric, options.umap.seed).truncated(SIMILAR);
     let old_rows: Vec<usize> = kept.iter().map(|&(i, _)| i).collect();
-    let nearest = knn::nearest_among(&prepared, &new, &old_rows, options.umap.n_neighbors, options.metric);
+    let k = options.umap.n_neighbors;
+    let nearest = knn::nearest_among(&prepared, &new, &old_rows, k, options.metric);
+    // Old rows first, then the new: a new point's neighbours index [old..., new...].
+    let every_row: Vec<usize> = old_rows.iter().chain(&new).copied().collect();
+    let among_all = knn::nearest_among(&prepared, &new, &every_row, k, options.metric);
     let mut raw = [(3, &fit.raw3d), (2, &fit.raw2d)].map(|(dims, old): (usize, &Vec<f32>)| {
         let anchors: Vec<f32> =
             kept.iter().flat_map(|&(_, j)| old[j * dims..(j + 1) * dims].to_vec()).collect();
-        let placed = umap::transform(&anchors, dims, &nearest, &options.umap);
+        let placed = umap::transform(&anchors, dims, &nearest, &among_all, &options.umap);
         let mut all = vec![0.0; hashes.len() * dims];
         for (&(i, _), c) in kept.iter().zip(anchors.chunks_exact(dims)) {
             all[i * dims..(i + 1) * dims].copy_from_slice(c);
