@@ -58,8 +58,10 @@ fn main() {
     options.metadata = Some(PathBuf::from(&metadata));
     let cancel = AtomicBool::new(false);
     let timed_build = |options: &BuildOptions| {
+        let stages = Stages::default();
         let t = Instant::now();
-        let report = build(options, &cancel, &()).expect("the build");
+        let report = build(options, &cancel, &stages).expect("the build");
+        eprintln!("{}", stages.report(t));
         (t.elapsed().as_secs_f64(), report)
     };
     let (base_seconds, _) = timed_build(&options);
@@ -79,6 +81,30 @@ fn main() {
             "new_accuracy_placed": placed, "new_accuracy_relayout": relaid,
         })
     );
+}
+
+/// When each stage of a build began, to see where an addition's time goes (on stderr).
+#[derive(Default)]
+struct Stages(std::sync::Mutex<Vec<(String, Instant)>>);
+
+impl pixfly_core::build::Progress for Stages {
+    fn stage(&self, name: &str, _: u64) {
+        self.0.lock().unwrap().push((name.to_string(), Instant::now()));
+    }
+    fn advance(&self) {}
+}
+
+impl Stages {
+    fn report(&self, started: Instant) -> String {
+        let stages = self.0.lock().unwrap();
+        let mut from = ("start".to_string(), started);
+        let mut parts = Vec::new();
+        for (name, at) in stages.iter().chain([&("end".to_string(), Instant::now())]) {
+            parts.push(format!("{} {:.2}s", from.0, (*at - from.1).as_secs_f64()));
+            from = (name.clone(), *at);
+        }
+        parts.join(", ")
+    }
 }
 
 /// The mean share of each named image's 15 nearest images in the bundle's UMAP 2D layout that
