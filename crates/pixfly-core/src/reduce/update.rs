@@ -151,7 +151,7 @@ pub fn places(
     // Old rows first, then the new: a new point's neighbours index [old..., new...].
     let every_row: Vec<usize> = old_rows.iter().chain(&new).copied().collect();
     let among_all = knn::nearest_among(&prepared, &new, &every_row, k, options.metric);
-    let mut raw = [(3, &fit.raw3d), (2, &fit.raw2d)].map(|(dims, old): (usize, &Vec<f32>)| {
+    let [raw3d, raw2d] = [(3, &fit.raw3d), (2, &fit.raw2d)].map(|(dims, old): (usize, &Vec<f32>)| {
         let anchors: Vec<f32> =
             kept.iter().flat_map(|&(_, j)| old[j * dims..(j + 1) * dims].to_vec()).collect();
         let placed = umap::transform(&anchors, dims, &nearest, &among_all, &options.umap);
@@ -164,7 +164,6 @@ pub fn places(
         }
         all
     });
-    let [raw3d, raw2d] = [std::mem::take(&mut raw[0]), std::mem::take(&mut raw[1])];
     let hotspots = carry_hotspots(&fit, &kept, &new, &nearest, &old_rows, &prepared);
     progress.advance();
     let transformed = fit.transformed + new.len();
