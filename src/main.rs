@@ -5,6 +5,8 @@ mod assembly;
 #[cfg(not(target_arch = "wasm32"))]
 mod commands;
 #[cfg(not(target_arch = "wasm32"))]
+mod kiosk;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
 mod viewer;
 
@@ -32,6 +34,8 @@ enum Command {
     Open(commands::open::OpenArgs),
     /// Fly through a bundle in a window (or render it to a picture with --screenshot).
     View(commands::view::ViewArgs),
+    /// Run a bundle full screen on an exhibition kiosk: attract tour, idle reset, locked down.
+    Kiosk(commands::kiosk::KioskArgs),
     /// Write a static website (the web viewer and the bundle) for any static host.
     ExportWeb(commands::export_web::ExportWebArgs),
     /// Serve a website made by export-web on 127.0.0.1, to preview it in a browser.
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Info(args) => commands::info::run(args),
         Command::Open(args) => commands::open::run(args),
         Command::View(args) => commands::view::run(args),
+        Command::Kiosk(args) => commands::kiosk::run(args),
         Command::ExportWeb(args) => commands::export_web::run(args),
         Command::Serve(args) => commands::serve::run(args),
     };

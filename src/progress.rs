@@ -2,7 +2,10 @@
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Every bar lives here, so log lines can be printed above them.
 static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
@@ -11,13 +14,29 @@ static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wgpu=error,naga=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_target(false)
         .without_time()
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .with_writer(|| AboveBars(Vec::new()))
-        .init();
+        .with_writer(|| AboveBars(Vec::new()));
+    tracing_subscriber::registry().with(filter).with(lines).with(CountErrors).init();
+}
+
+static ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+/// Errors logged so far: a kiosk's soak test must end with none.
+pub fn errors_logged() -> usize {
+    ERRORS.load(Ordering::Relaxed)
+}
+
+struct CountErrors;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountErrors {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::ERROR {
+            ERRORS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Buffers one log line, then prints it while the bars are hidden.

@@ -67,14 +67,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<()> {
         panels: args.panels,
         report: args.report,
     });
-    let view = ViewOptions {
-        bundle: folder,
-        window_size: args.size,
-        layout: None,
-        image: None,
-        search: None,
-        poster,
-    };
+    let view = ViewOptions { bundle: folder, window_size: args.size, poster, ..ViewOptions::default() };
     let mut app = viewer::app(view, false);
     app.add_plugins(AssemblyPlugin { options, picture_at: args.at, unattended });
     let exit = app.run();

@@ -128,14 +128,23 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         panels: args.panels,
         report: args.report,
     });
-    let exit = viewer::run(ViewOptions {
-        bundle: folder.to_string(),
-        window_size: args.size,
-        layout: args.layout,
-        image: args.image,
-        search: args.search,
-        poster,
-    });
+    let pictures = poster.is_some();
+    let mut app = viewer::app(
+        ViewOptions {
+            bundle: folder.to_string(),
+            window_size: args.size,
+            layout: args.layout,
+            image: args.image,
+            search: args.search,
+            poster,
+            ..ViewOptions::default()
+        },
+        true,
+    );
+    if !pictures {
+        app.add_plugins(viewer::curation::CurationPlugin { folder: folder.into() });
+    }
+    let exit = app.run();
     if exit.is_error() {
         bail!("the viewer stopped with an error (see above)");
     }

@@ -93,7 +93,7 @@ fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
 /// Where to look from to see `points` whole, images of `image_size` included, in a window of
 /// `size` logical pixels whose left `covered` pixels are under a panel: focus, distance, yaw,
 /// pitch.
-pub(super) fn framing(
+pub(crate) fn framing(
     points: &[Vec3],
     image_size: f32,
     flat: bool,

@@ -43,7 +43,17 @@ impl AssetLoader for BundleLoader {
             .await
             .map_err(|cause| BundleError::Io { path: load_context.path().to_string(), cause })?;
         // The reader in the core crate is synchronous: fetch the files it will ask for first.
-        let manifest = pixfly_core::bundle::parse_manifest(&manifest_bytes)?;
+        #[allow(unused_mut)]
+        let mut manifest = pixfly_core::bundle::parse_manifest(&manifest_bytes)?;
+        // Hotspot names a curator gave (beside the bundle, optional). Not asked of a web
+        // server yet: a bundle without them would log a failed request in every visitor's console.
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Ok(path) = load_context.path().resolve_embed_str(pixfly_core::names::NAMES_FILE)
+            && let Ok(bytes) = load_context.read_asset_bytes(&path).await
+            && let Err(message) = pixfly_core::names::apply(&mut manifest, &bytes)
+        {
+            warn!("hotspot names not used: {message}");
+        }
         let named =
             manifest.layouts.iter().map(|l| &l.path).chain(manifest.neighbours.iter().map(|n| &n.path));
         let mut files = HashMap::new();
@@ -178,6 +188,8 @@ pub struct Collection {
     pub atlases: Vec<Handle<Image>>,
     /// Every layout's positions in world units, in image order.
     pub places: Vec<Vec<Vec3>>,
+    /// World units per unit of each layout's own coordinates (those of its file).
+    pub scales: Vec<f32>,
     /// Counts the collections shown so far: a collection that is being assembled is replaced
     /// by a larger one as images arrive, keeping the ids it had (0 for a finished bundle).
     pub generation: u64,
@@ -201,7 +213,7 @@ impl Collection {
         // Layouts span −1..1. Each is scaled so that neighbouring images sit about 2 world units
         // apart (see `spacing`): the image size, speeds and clipping planes then need no tuning,
         // and a sparse layout's images are drawn larger.
-        let places = bundle
+        let (places, scales) = bundle
             .positions
             .iter()
             .map(|layout| {
@@ -212,10 +224,10 @@ impl Collection {
                 let normalised: Vec<Vec3> =
                     layout.iter().map(|p| Vec3::from_array(p.map(|v| v / extent))).collect();
                 let scale = 2.0 / spacing(&normalised, planned);
-                normalised.into_iter().map(|p| p * scale).collect()
+                (normalised.into_iter().map(|p| p * scale).collect(), scale / extent)
             })
-            .collect();
-        Collection { bundle, atlases, places, generation }
+            .unzip();
+        Collection { bundle, atlases, places, scales, generation }
     }
 
     pub fn image_count(&self) -> usize {

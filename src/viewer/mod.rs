@@ -5,6 +5,8 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod camera;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod curation;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod load_fuzz;
 pub mod loading;
@@ -21,7 +23,7 @@ use bevy::asset::AssetMetaCheck;
 use bevy::asset::io::AssetSourceBuilder;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
-use bevy::window::WindowResolution;
+use bevy::window::{ExitCondition, WindowMode, WindowResolution};
 
 /// The app's phases: waiting for the bundle, showing it, or explaining why it can't.
 #[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -76,6 +78,15 @@ pub struct Selection {
     pub selected: Option<u32>,
 }
 
+/// Whether the curation window (tour and hotspot names) is open; `None` where there is none
+/// (the web, posters, the kiosk).
+#[derive(Resource, Default)]
+pub struct CurationOpen(pub Option<bool>);
+
+/// Set in kiosk mode: the visitor cannot open the panels, the help or the settings.
+#[derive(Resource)]
+pub struct Locked;
+
 /// How to run the viewer.
 pub struct ViewOptions {
     /// Where the bundle is: a folder (desktop) or a URL (web).
@@ -89,6 +100,28 @@ pub struct ViewOptions {
     pub search: Option<String>,
     /// Render a picture and exit instead of opening an interactive window.
     pub poster: Option<poster::Poster>,
+    /// Full screen (borderless) on this monitor instead of a window of `window_size`.
+    pub fullscreen: Option<bevy::window::MonitorSelection>,
+    /// The window's close button does nothing: the app decides when to quit (kiosk mode).
+    pub locked: bool,
+    /// Pictures are taken without a person there: compile every shader before the first frame.
+    pub pictures: bool,
+}
+
+impl Default for ViewOptions {
+    fn default() -> Self {
+        ViewOptions {
+            bundle: String::new(),
+            window_size: (1280, 800),
+            layout: None,
+            image: None,
+            search: None,
+            poster: None,
+            fullscreen: None,
+            locked: false,
+            pictures: false,
+        }
+    }
 }
 
 /// Where a collection that grows while it is assembled is replaced (`Grow`, by `pixfly open`)
@@ -99,7 +132,8 @@ pub enum CollectionSystems {
     Follow,
 }
 
-/// Run the viewer on a bundle until its window closes (or the poster is written).
+/// Run the viewer on a bundle until its window closes (on the web: the page's viewer).
+#[cfg(target_arch = "wasm32")]
 pub fn run(options: ViewOptions) -> AppExit {
     app(options, true).run()
 }
@@ -116,7 +150,7 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
     let (width, height) = options.window_size;
     let render = RenderPlugin {
         // A poster must not be taken while shaders are still compiling in the background.
-        synchronous_pipeline_compilation: options.poster.is_some(),
+        synchronous_pipeline_compilation: options.poster.is_some() || options.pictures,
         ..default()
     };
     // Bundles have no `.meta` files beside their images: don't ask the web server for them.
@@ -137,35 +171,42 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
     let plugins = DefaultPlugins.build().disable::<bevy::log::LogPlugin>();
     #[cfg(target_arch = "wasm32")]
     let plugins = DefaultPlugins.build();
-    app.add_plugins(plugins.set(render).set(asset).set(tasks).set(WindowPlugin {
+    let mode = options.fullscreen.map_or(WindowMode::Windowed, WindowMode::BorderlessFullscreen);
+    let window = WindowPlugin {
         primary_window: Some(Window {
             title: "pixfly".into(),
             resolution: WindowResolution::new(width, height),
+            mode,
+            decorations: !options.locked,
             // On the web: the page's canvas, sized by the page.
             canvas: Some("#pixfly".into()),
             fit_canvas_to_parent: true,
             ..default()
         }),
+        close_when_requested: !options.locked,
+        exit_condition: if options.locked { ExitCondition::DontExit } else { ExitCondition::OnAllClosed },
         ..default()
-    }))
-    .add_plugins(bevy_egui::EguiPlugin::default())
-    .init_state::<ViewerState>()
-    .init_resource::<ViewSettings>()
-    .init_resource::<Selection>()
-    .insert_resource(ClearColor(ViewSettings::default().background))
-    .insert_resource(loading::LayoutRequest(options.layout))
-    .insert_resource(loading::ImageRequest(options.image))
-    .insert_resource(ui::Filters::searching(options.search.unwrap_or_default()))
-    .configure_sets(PreUpdate, (CollectionSystems::Grow, CollectionSystems::Follow).chain())
-    .add_plugins((
-        loading::LoadingPlugin { load_bundle },
-        rendering::RenderingPlugin,
-        lod::LevelOfDetailPlugin,
-        camera::CameraPlugin,
-        picking::PickingPlugin,
-        ui::UiPlugin,
-    ))
-    .add_systems(Update, apply_background);
+    };
+    app.add_plugins(plugins.set(render).set(asset).set(tasks).set(window))
+        .add_plugins(bevy_egui::EguiPlugin::default())
+        .init_state::<ViewerState>()
+        .init_resource::<ViewSettings>()
+        .init_resource::<Selection>()
+        .init_resource::<CurationOpen>()
+        .insert_resource(ClearColor(ViewSettings::default().background))
+        .insert_resource(loading::LayoutRequest(options.layout))
+        .insert_resource(loading::ImageRequest(options.image))
+        .insert_resource(ui::Filters::searching(options.search.unwrap_or_default()))
+        .configure_sets(PreUpdate, (CollectionSystems::Grow, CollectionSystems::Follow).chain())
+        .add_plugins((
+            loading::LoadingPlugin { load_bundle },
+            rendering::RenderingPlugin,
+            lod::LevelOfDetailPlugin,
+            camera::CameraPlugin,
+            picking::PickingPlugin,
+            ui::UiPlugin,
+        ))
+        .add_systems(Update, apply_background);
     #[cfg(target_arch = "wasm32")]
     app.add_plugins(web::PagePlugin);
     if let Some(poster) = options.poster {

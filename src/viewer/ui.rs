@@ -6,7 +6,7 @@ use super::camera::{FlyTo, FrameAll};
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::picking::{close_up, select};
 use super::rendering::{Emphasis, LayoutTransition, ShowLayout};
-use super::{CollectionSystems, Selection, ViewSettings, ViewerState};
+use super::{CollectionSystems, CurationOpen, Locked, Selection, ViewSettings, ViewerState};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContext, EguiContexts, EguiPreUpdateSet, EguiPrimaryContextPass, EguiTextureHandle};
@@ -26,7 +26,11 @@ impl Plugin for UiPlugin {
                     .in_set(CollectionSystems::Follow)
                     .run_if(in_state(ViewerState::Exploring)),
             )
-            .add_systems(Update, (keyboard_shortcuts, apply_filters).run_if(in_state(ViewerState::Exploring)))
+            .add_systems(
+                Update,
+                (keyboard_shortcuts.run_if(not(resource_exists::<Locked>)), apply_filters)
+                    .run_if(in_state(ViewerState::Exploring)),
+            )
             .add_systems(
                 EguiPrimaryContextPass,
                 (
@@ -57,7 +61,7 @@ fn use_one_font(mut contexts: Query<&mut EguiContext, Added<EguiContext>>) {
 #[derive(Resource, Default, Clone, PartialEq)]
 pub struct Filters {
     query: String,
-    category: Option<String>,
+    pub(crate) category: Option<String>,
     /// Years from and to, inclusive; images without a year are left out while it is set.
     years: Option<(i32, i32)>,
 }
@@ -162,8 +166,20 @@ impl Thumbnails {
         self.0.values().all(|(handle, _)| assets.is_loaded(handle) || assets.load_state(handle).is_failed())
     }
 
+    /// How many thumbnails are held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Let every thumbnail go (a kiosk's reset: the next visitor starts afresh).
+    pub(crate) fn release(&mut self, egui: &mut EguiContexts) {
+        for (_, (handle, _)) in self.0.drain() {
+            egui.remove_image(&handle);
+        }
+    }
+
     /// The thumbnail's texture once it has arrived (its loading starts on the first call).
-    fn get(
+    pub(crate) fn get(
         &mut self,
         image: u32,
         collection: &Collection,
@@ -172,9 +188,7 @@ impl Thumbnails {
     ) -> Option<egui::TextureId> {
         // A panel shows a few dozen at most; forget them all rather than grow without bound.
         if self.0.len() > 256 {
-            for (_, (handle, _)) in self.0.drain() {
-                egui.remove_image(&handle);
-            }
+            self.release(egui);
         }
         let (handle, texture) = self.0.entry(image).or_insert_with(|| {
             let thumb = &collection.bundle.manifest.images[image as usize].thumb;
@@ -340,7 +354,7 @@ fn panels(
     mut fly: MessageWriter<FlyTo>,
     mut frame: MessageWriter<FrameAll>,
     (mut fps, mut labels): (Local<f32>, Local<HotspotLabels>),
-    camera: Single<(&Camera, &GlobalTransform)>,
+    (camera, mut curation): (Single<(&Camera, &GlobalTransform)>, ResMut<CurationOpen>),
 ) -> Result {
     let dt = time.delta_secs().max(1e-6);
     *fps = if *fps == 0.0 { 1.0 / dt } else { *fps * 0.95 + 0.05 / dt };
@@ -469,6 +483,11 @@ fn panels(
                     settings.show_help = !settings.show_help;
                 }
             });
+            if let Some(open) = &mut curation.0
+                && ui.button("kiosk tour and hotspot names…").clicked()
+            {
+                *open = !*open;
+            }
         });
     });
 
@@ -640,7 +659,7 @@ fn detail(
 
 /// A view that takes in all of `images` (where they are headed, in the current layout).
 /// Where to fly to see a hotspot's members (from the panel's list or its name in the view).
-fn fly_to_hotspot(
+pub(crate) fn fly_to_hotspot(
     collection: &Collection,
     transition: &LayoutTransition,
     cluster: &pixfly_core::bundle::Cluster,

@@ -23,7 +23,7 @@ pub fn options_from_page() -> ViewOptions {
         layout: get("layout"),
         image: get("image").and_then(|id| id.parse().ok()),
         search: get("search"),
-        poster: None,
+        ..ViewOptions::default()
     }
 }
 

@@ -7,8 +7,10 @@
 pub mod bundle;
 pub mod layout;
 pub mod mipmaps;
+pub mod names;
 #[cfg(feature = "build")]
 pub mod reduce;
+pub mod tour;
 
 #[cfg(feature = "build")]
 pub mod atlas;
