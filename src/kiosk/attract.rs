@@ -51,6 +51,11 @@ pub struct Glide {
 }
 
 impl Glide {
+    /// Setting off, at `now`, from `from` to `stop`'s view `to`.
+    fn towards(stop: Option<usize>, from: Pose, to: Pose, now: f64, loops: u32) -> Glide {
+        Glide { stop, from, to, started: now, travel: travel_seconds(from, to), arrived: None, loops }
+    }
+
     /// How long the stop lasts once arrived.
     fn linger(&self, kiosk: &Kiosk) -> f32 {
         match self.stop {
@@ -242,15 +247,7 @@ fn start_tour(
     let to = stop_pose(None, &kiosk, &collection, &settings, &window);
     // At start the camera may not have been placed yet: begin at the whole view.
     let from = if camera.initialized { undrift(pose_of(&camera), now, flat) } else { to };
-    *glide = Glide {
-        stop: None,
-        from,
-        to,
-        started: now,
-        travel: travel_seconds(from, to),
-        arrived: None,
-        loops: glide.loops,
-    };
+    *glide = Glide::towards(None, from, to, now, glide.loops);
     info!("kiosk: attract tour");
 }
 
@@ -283,15 +280,7 @@ fn glide(
         };
         let from = glide.to;
         let to = stop_pose(next, &kiosk, &collection, &settings, &window);
-        *glide = Glide {
-            stop: next,
-            from,
-            to,
-            started: now,
-            travel: travel_seconds(from, to),
-            arrived: None,
-            loops: glide.loops,
-        };
+        *glide = Glide::towards(next, from, to, now, glide.loops);
     }
     let t = ((now - glide.started) as f32 / glide.travel).min(1.0);
     place_camera(&mut camera, drift(path(glide.from, glide.to, t), now, flat));

@@ -8,6 +8,7 @@ use super::{Kiosk, KioskMode, KioskSystems};
 use crate::viewer::ViewerState;
 use crate::viewer::loading::{Collection, ViewerAssets};
 use crate::viewer::lod::CloseUps;
+use crate::viewer::poster::save_picture;
 use crate::viewer::ui::Thumbnails;
 use bevy::ecs::system::SystemParam;
 use bevy::input::touch::{TouchInput, TouchPhase};
@@ -279,14 +280,8 @@ fn play(
     let path = script.screenshot.clone();
     commands.spawn(Screenshot::primary_window()).observe(
         move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>, mut run: ResMut<Run>| {
-            let saved = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|image| image.to_rgb8().save(&path).map_err(|e| e.to_string()));
             run.finished = true;
-            match saved {
+            match save_picture(&captured, &path) {
                 Ok(()) => {
                     info!("wrote {}", path.display());
                     exit.write(AppExit::Success);

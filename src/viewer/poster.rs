@@ -254,13 +254,7 @@ fn take_steps(
               mut exit: MessageWriter<AppExit>,
               mut steps: ResMut<Steps>,
               hold: Option<ResMut<Hold>>| {
-            let saved = captured
-                .image
-                .clone()
-                .try_into_dynamic()
-                .map_err(|e| e.to_string())
-                .and_then(|image| image.to_rgb8().save(&path).map_err(|e| e.to_string()));
-            match saved {
+            match save_picture(&captured, &path) {
                 Ok(()) => {
                     info!("wrote {}", path.display());
                     steps.saved = true;
@@ -275,6 +269,12 @@ fn take_steps(
             }
         },
     );
+}
+
+/// Write a captured window to `path` (PNG, without alpha).
+pub fn save_picture(captured: &ScreenshotCaptured, path: &std::path::Path) -> Result<(), String> {
+    let image = captured.image.clone().try_into_dynamic().map_err(|e| e.to_string())?;
+    image.to_rgb8().save(path).map_err(|e| e.to_string())
 }
 
 /// Where every image's centre was drawn (physical pixels, as in the picture), and what was

@@ -59,33 +59,19 @@ pub fn file_for(manifest: &Manifest, built: &[String], names: &[String]) -> Name
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn manifest() -> Manifest {
-        let image = |id: u32, name: &str| {
-            serde_json::json!({"id": id, "filename": name, "thumb": format!("thumbs/{id}.jpg"), "width": 10,
-                "height": 10, "atlas": 0, "rect": [0, 0, 10, 10], "hash": "00"})
-        };
-        serde_json::from_value(serde_json::json!({
-            "format": "pixfly-bundle", "version": 1, "generator": "test", "image_count": 2, "cell_size": 64,
-            "thumb_size": 256, "atlases": [], "layouts": [],
-            "images": [image(0, "a.jpg"), image(1, "b.jpg")],
-            "clusters": [{"name": "red", "representative": 0, "members": [0]},
-                         {"name": "blue", "representative": 1, "members": [1]}],
-        }))
-        .unwrap()
-    }
+    use crate::tour::tests::manifest;
 
     #[test]
     fn names_follow_the_representative_image() {
         let mut m = manifest();
         let built: Vec<String> = m.clusters.iter().map(|c| c.name.clone()).collect();
-        let file = file_for(&m, &built, &["red".into(), "Sea and sky ".into()]);
+        let file = file_for(&m, &built, &["galaxies".into(), "Clouds of gas ".into()]);
         assert_eq!(file.hotspots.len(), 1, "only the changed name is kept");
         let bytes = serde_json::to_vec(&file).unwrap();
         // A rebuild that swapped the hotspots' order still names the right one.
         m.clusters.reverse();
         assert_eq!(apply(&mut m, &bytes), Ok(1));
-        assert_eq!((m.clusters[0].name.as_str(), m.clusters[1].name.as_str()), ("Sea and sky", "red"));
+        assert_eq!((m.clusters[0].name.as_str(), m.clusters[1].name.as_str()), ("Clouds of gas", "galaxies"));
         assert!(apply(&mut m, b"{\"version\": 9, \"hotspots\": {}}").unwrap_err().contains("version 9"));
         assert!(apply(&mut m, b"[").unwrap_err().starts_with("names.json"));
     }

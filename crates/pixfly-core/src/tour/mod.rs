@@ -339,4 +339,4 @@ fn find_image(reference: &Reference, manifest: &Manifest) -> Result<u32, String>
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

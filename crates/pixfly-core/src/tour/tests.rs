@@ -1,7 +1,7 @@
 use super::*;
 
-/// A bundle's manifest with three images, two hotspots and two layouts.
-fn manifest() -> Manifest {
+/// A bundle's manifest with three images, two hotspots and two layouts (for the names' tests too).
+pub(crate) fn manifest() -> Manifest {
     let image = |id: u32, name: &str| {
         serde_json::json!({"id": id, "filename": name, "thumb": format!("thumbs/{id}.jpg"), "width": 10,
             "height": 10, "atlas": 0, "rect": [0, 0, 10, 10], "hash": "00"})
