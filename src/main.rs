@@ -4,7 +4,6 @@
 mod assembly;
 #[cfg(not(target_arch = "wasm32"))]
 mod commands;
-#[cfg(not(target_arch = "wasm32"))]
 mod kiosk;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
@@ -64,8 +63,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// In the browser: the viewer on the bundle the page's URL names (or the one beside it).
+/// In the browser: the viewer on the bundle the page's URL names (or the one beside it), as a
+/// kiosk with `?kiosk=1`.
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    viewer::run(viewer::web::options_from_page());
+    let page = viewer::web::options_from_page();
+    let mut app = viewer::app(page.view, true);
+    if let Some(idle_seconds) = page.kiosk_idle {
+        app.add_plugins(kiosk::KioskPlugin { tour: None, idle_seconds });
+    }
+    app.run();
 }

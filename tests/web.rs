@@ -219,6 +219,22 @@ fn export_web_writes_the_viewer_and_the_bundle_without_its_cache() {
     );
     let info = pixfly(&["info".as_ref(), site.join("bundle").as_os_str()]);
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    // The site's kiosk has a tour (of the largest hotspots, the bundle having none of its own).
+    let manifest = copied.manifest.clone();
+    let tour = std::fs::read(site.join("bundle/tour.json")).unwrap();
+    let tour = pixfly_core::tour::Tour::parse(&tour, &manifest).expect("the site's tour reads");
+    assert_eq!(tour.stops.len(), manifest.clusters.len().min(8));
+
+    // Hotspot names a curator gave travel in the site's manifest.
+    let representative = &manifest.images[manifest.clusters[0].representative as usize].filename;
+    let names = serde_json::json!({"version": 1, "hotspots": {representative: "Named by hand"}});
+    std::fs::write(bundle.join("names.json"), names.to_string()).unwrap();
+    let (ok, stderr) = export(&bundle, &viewer);
+    assert!(ok, "{stderr}");
+    let renamed = Bundle::open(&site.join("bundle")).unwrap().manifest;
+    assert_eq!(renamed.clusters[0].name, "Named by hand");
+    assert_eq!(renamed.images, manifest.images);
+    std::fs::remove_file(bundle.join("names.json")).unwrap();
 
     // What is wrong, and with which file.
     let (ok, stderr) = export(root.path(), &viewer);
@@ -379,6 +395,25 @@ fn the_web_viewer_shows_the_collection_in_chromium() {
     assert_eq!(result["state"], "exploring", "{result}");
     let error = result["atlas_error"].as_str().unwrap_or_else(|| panic!("no atlas error: {result}"));
     assert!(error.contains(atlas.as_str()), "{error}");
+
+    // Kiosk mode: the attract tour plays until a tap hands over.
+    let (result, kiosk) = visit(&format!("{}/?kiosk=1&idle=60", server.url), "kiosk", &["--tap", "512,320"]);
+    assert_eq!(
+        (result["kiosk_before"].as_str(), result["kiosk"].as_str()),
+        (Some("attract"), Some("exploring")),
+        "{result}"
+    );
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
+    // The visitor's bar at the bottom left, and no panels (their text would be at the top left).
+    let bright = |x0: u32, y0: u32, x1: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| kiosk.get_pixel(x, y).0.iter().all(|&c| c > 200))
+            .count()
+    };
+    let (width, height) = kiosk.dimensions();
+    assert!(bright(0, height * 86 / 100, width / 2, height) > 100, "no bar at the bottom");
+    assert_eq!(bright(0, 0, 200, 60), 0, "the side panels are showing");
 
     // A bundle URL that leads nowhere: said in words on the page.
     let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", &[]);

@@ -5,7 +5,9 @@ use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use pixfly_core::bundle::folder::BundleFolder;
 use pixfly_core::bundle::ownership::{self, FolderKind, Protected};
+use pixfly_core::bundle::write::write_atomic;
 use pixfly_core::bundle::{Bundle, MANIFEST_FILE};
+use pixfly_core::tour::{TOUR_FILE, Tour, TourFile};
 use std::path::{Path, PathBuf};
 use tracing::info;
 
@@ -37,6 +39,24 @@ const OPTIONAL_FILES: [&str; 6] = [
     "pixfly-webgpu_bg.wasm.br",
     "pixfly-webgpu_bg.wasm.gz",
 ];
+
+/// The manifest as the site serves it (hotspots renamed by the bundle's `names.json`) and the
+/// tour for its kiosk (the bundle's `tour.json`, checked, or one of its largest hotspots).
+fn curated(bundle: &Bundle, folder: &Path) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    let mut manifest = bundle.manifest.clone();
+    if let Ok(names) = std::fs::read(folder.join(pixfly_core::names::NAMES_FILE)) {
+        pixfly_core::names::apply(&mut manifest, &names).map_err(anyhow::Error::msg)?;
+    }
+    let tour = match std::fs::read(folder.join(TOUR_FILE)) {
+        Ok(bytes) => {
+            Tour::parse(&bytes, &manifest)
+                .with_context(|| format!("{}", folder.join(TOUR_FILE).display()))?;
+            bytes
+        }
+        Err(_) => serde_json::to_vec_pretty(&TourFile::of_hotspots(&manifest))?,
+    };
+    Ok((serde_json::to_vec_pretty(&manifest)?, tour))
+}
 
 /// The page loads `bundle/` next to it unless its URL says `?bundle=...`.
 const BUNDLE_DIR: &str = "bundle";
@@ -73,12 +93,17 @@ pub fn run(args: ExportWebArgs) -> anyhow::Result<()> {
     let mut from = BundleFolder::new(&args.bundle)?;
     let files: Vec<&str> = bundle.manifest.files().collect();
     let bar = ProgressBar::new(files.len() as u64 + 1).with_message("copying the bundle");
-    for rel in files.iter().copied().chain([MANIFEST_FILE]) {
+    for rel in files.iter().copied() {
         // Only the bundle's own regular files: a link in it to /etc/passwd is not published.
         let real = from.resolve(rel).with_context(|| format!("cannot export {}", args.bundle.display()))?;
         copy_atomic(&real, &target.join(rel))?;
         bar.inc(1);
     }
+    // The tour first (the web kiosk reads it), the manifest last: with the hotspot names a
+    // curator gave, so the page needs no file of names.
+    let (manifest, tour) = curated(&bundle, &args.bundle)?;
+    write_atomic(&target.join(TOUR_FILE), &tour)?;
+    write_atomic(&target.join(MANIFEST_FILE), &manifest)?;
     bar.finish_and_clear();
     ownership::remove_superseded(&target, &previous, files);
     info!(

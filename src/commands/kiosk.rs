@@ -1,9 +1,10 @@
 //! `pixfly kiosk BUNDLE`: the viewer for an exhibition (docs/kiosk.md).
 
 use super::view::parse_size;
-use crate::kiosk::lockdown::{Restart, StopRequested};
+use crate::kiosk::KioskPlugin;
+use crate::kiosk::lockdown::StopRequested;
+use crate::kiosk::replaced::{BundleStamp, Restart};
 use crate::kiosk::simulate::{Script, SimulationPlugin};
-use crate::kiosk::{KioskPlugin, bundle_stamp};
 use crate::viewer::{self, ViewOptions};
 use anyhow::{Context, bail};
 use bevy::math::Vec2;
@@ -117,7 +118,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<()> {
     app.add_plugins(KioskPlugin { tour, idle_seconds: args.idle })
         .insert_resource(stop)
         .insert_resource(restart.clone())
-        .insert_resource(bundle_stamp(&folder));
+        .insert_resource(BundleStamp::of(&folder));
     if let Some(script) = script {
         app.add_plugins(SimulationPlugin(script));
     }

@@ -271,6 +271,7 @@ fn glide(
     {
         let stops = kiosk.tour().stops.len();
         let next = match glide.stop {
+            None if stops == 0 => None,
             None => Some(0),
             Some(stop) if stop + 1 < stops => Some(stop + 1),
             Some(_) => {

@@ -7,19 +7,17 @@ use crate::viewer::ViewerState;
 use crate::viewer::loading::{Collection, LoadFailure, ViewerAssets};
 use bevy::prelude::*;
 use bevy::window::{CursorMoved, CursorOptions, PrimaryWindow, WindowCloseRequested};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, atomic::AtomicBool};
 
 /// Seconds the pointer stays visible after the mouse last moved.
 const POINTER_SECONDS: f32 = 3.0;
 
 /// Set (by a signal handler) when the kiosk is asked to stop.
 #[derive(Resource, Clone, Default)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub struct StopRequested(pub Arc<AtomicBool>);
-
-/// Set when the kiosk quits to start again on a bundle that was replaced on disk.
-#[derive(Resource, Clone, Default)]
-pub struct Restart(pub Arc<AtomicBool>);
 
 pub struct LockdownPlugin;
 
@@ -28,11 +26,15 @@ impl Plugin for LockdownPlugin {
         app.init_resource::<StopRequested>()
             .add_systems(Startup, hide_pointer)
             .add_systems(OnEnter(ViewerState::Failed), exit_with_failure)
-            .add_systems(Update, (exit_on_chord_or_signal, refuse_to_close, show_pointer_while_moving))
+            .add_systems(Update, (refuse_to_close, show_pointer_while_moving))
             .add_systems(Update, exit_when_atlases_fail.run_if(in_state(ViewerState::Exploring)));
+        // In a browser the kiosk ends with the browser (Chromium's --kiosk), not with a chord.
+        #[cfg(not(target_arch = "wasm32"))]
+        app.add_systems(Update, exit_on_chord_or_signal);
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn exit_on_chord_or_signal(
     keys: Res<ButtonInput<KeyCode>>,
     stop: Res<StopRequested>,

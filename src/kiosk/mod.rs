@@ -6,11 +6,16 @@
 mod attract;
 pub mod lockdown;
 mod overlay;
+#[cfg(target_arch = "wasm32")]
+mod page;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod replaced;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod simulate;
 #[cfg(test)]
 mod tests;
 
-use crate::viewer::loading::{Collection, InitialLayout};
+use crate::viewer::loading::{Collection, InitialLayout, TourBytes};
 use crate::viewer::rendering::{LayoutTransition, ShowLayout};
 use crate::viewer::ui::Filters;
 use crate::viewer::{Locked, Selection, ViewSettings, ViewerState};
@@ -108,6 +113,10 @@ impl Plugin for KioskPlugin {
         )
         .add_systems(OnEnter(KioskMode::Countdown), start_countdown)
         .add_plugins((attract::AttractPlugin, overlay::OverlayPlugin, lockdown::LockdownPlugin));
+        #[cfg(not(target_arch = "wasm32"))]
+        app.add_plugins(replaced::ReplacedPlugin);
+        #[cfg(target_arch = "wasm32")]
+        app.add_plugins(page::KioskPagePlugin);
     }
 }
 
@@ -115,10 +124,21 @@ impl Plugin for KioskPlugin {
 fn choose_tour(
     mut kiosk: ResMut<Kiosk>,
     collection: Res<Collection>,
+    file: Option<Res<TourBytes>>,
     mut initial: ResMut<InitialLayout>,
     mut show: MessageWriter<ShowLayout>,
 ) {
-    let tour = kiosk.tour.get_or_insert_with(|| Tour::from_hotspots(&collection.bundle.manifest));
+    let manifest = &collection.bundle.manifest;
+    // The web kiosk's tour arrives with the bundle; the desktop's is read and checked before.
+    if kiosk.tour.is_none()
+        && let Some(file) = file
+    {
+        match Tour::parse(&file.0, manifest) {
+            Ok(tour) => kiosk.tour = Some(tour),
+            Err(e) => error!("the tour cannot be used ({e}); touring the largest hotspots instead"),
+        }
+    }
+    let tour = kiosk.tour.get_or_insert_with(|| Tour::from_hotspots(manifest));
     if tour.layout != initial.0 {
         initial.0 = tour.layout;
         show.write(ShowLayout(tour.layout));
@@ -180,7 +200,6 @@ fn count_down(
     mut next: ResMut<NextState<KioskMode>>,
     mut kiosk: ResMut<Kiosk>,
     mut reset: Reset,
-    mut watch: (Option<Res<BundleStamp>>, Option<Res<lockdown::Restart>>, MessageWriter<AppExit>),
 ) {
     let now = time.elapsed_secs_f64();
     match mode.get() {
@@ -190,13 +209,6 @@ fn count_down(
         KioskMode::Countdown if now - kiosk.countdown_since >= COUNTDOWN_SECONDS as f64 => {
             reset.apply(&mut kiosk);
             next.set(KioskMode::Attract);
-            if let (Some(stamp), Some(restart)) = (&watch.0, &watch.1)
-                && stamp.replaced()
-            {
-                info!("kiosk: the bundle was replaced on disk; starting again to show it");
-                restart.0.store(true, std::sync::atomic::Ordering::Relaxed);
-                watch.2.write(AppExit::Success);
-            }
         }
         _ => {}
     }
@@ -228,35 +240,5 @@ impl Reset<'_> {
         }
         kiosk.language = 0;
         kiosk.resets += 1;
-    }
-}
-
-/// The bundle's files as they were when the kiosk started, to notice a curator's update (it is
-/// shown from the next reset, once the new bundle reads).
-#[derive(Resource)]
-pub struct BundleStamp {
-    folder: std::path::PathBuf,
-    stamp: Vec<Option<(u64, std::time::SystemTime)>>,
-}
-
-fn stamp_of(folder: &std::path::Path) -> Vec<Option<(u64, std::time::SystemTime)>> {
-    [pixfly_core::bundle::MANIFEST_FILE, pixfly_core::tour::TOUR_FILE]
-        .iter()
-        .map(|name| {
-            std::fs::metadata(folder.join(name)).ok().and_then(|m| Some((m.len(), m.modified().ok()?)))
-        })
-        .collect()
-}
-
-pub fn bundle_stamp(folder: &std::path::Path) -> BundleStamp {
-    BundleStamp { folder: folder.to_path_buf(), stamp: stamp_of(folder) }
-}
-
-impl BundleStamp {
-    /// Whether the bundle changed and its new version can be shown (half-copied, it cannot yet).
-    fn replaced(&self) -> bool {
-        stamp_of(&self.folder) != self.stamp
-            && crate::commands::kiosk::read_tour(None, &self.folder).is_ok()
-            && pixfly_core::bundle::Bundle::open(&self.folder).is_ok()
     }
 }

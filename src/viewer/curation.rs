@@ -13,9 +13,10 @@ use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 use bevy_panorbit_camera::PanOrbitCamera;
+use pixfly_core::bundle::write::write_atomic;
 use pixfly_core::names::{NAMES_FILE, file_for};
 use pixfly_core::tour::{CameraPose, Reference, StopFile, TOUR_FILE, Text, Tour, TourFile};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub struct CurationPlugin {
     /// The bundle's folder, where the tour and the names are saved.
@@ -96,15 +97,6 @@ fn tidy(slot: &mut Option<Text>) {
         }
         _ => {}
     }
-}
-
-/// Write `bytes` to `path` whole or not at all.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let partial = path.with_extension(format!("json.partial-{}", std::process::id()));
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })
 }
 
 fn describe(stop: &StopFile, collection: &Collection) -> String {
@@ -257,7 +249,7 @@ fn curation_window(
                 Tour::check(&file, manifest)
                     .map_err(|e| e.to_string())
                     .and_then(|_| serde_json::to_vec_pretty(&file).map_err(|e| e.to_string()))
-                    .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display())))
+                    .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| e.to_string()))
                     .map(|()| format!("saved {} stops to {}", file.stops.len(), path.display())),
             );
         }
@@ -277,7 +269,7 @@ fn curation_window(
                 curation.status = Some(
                     serde_json::to_vec_pretty(&file)
                         .map_err(|e| e.to_string())
-                        .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display())))
+                        .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| e.to_string()))
                         .map(|()| format!("saved {} new names to {}", file.hotspots.len(), path.display())),
                 );
                 renamed = curation.status.as_ref().is_some_and(Result::is_ok);

@@ -131,7 +131,7 @@ fn load_headless(dir: &Path) -> Result<Collection, String> {
     .init_asset::<Image>()
     .init_state::<ViewerState>()
     .init_resource::<LayoutRequest>()
-    .add_plugins(LoadingPlugin { load_bundle: true });
+    .add_plugins(LoadingPlugin { load_bundle: true, tour: false });
     for _ in 0..5000 {
         app.update();
         match app.world().resource::<State<ViewerState>>().get() {

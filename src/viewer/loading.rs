@@ -21,6 +21,15 @@ pub const BUNDLE_SOURCE: &str = "bundle";
 pub struct BundleAsset {
     pub bundle: Arc<Bundle>,
     pub atlases: Vec<Handle<Image>>,
+    /// The bundle's tour file, when it was asked for (the web kiosk).
+    pub tour: Option<Vec<u8>>,
+}
+
+/// What to read besides the manifest and what it names.
+#[derive(Serialize, Deserialize, Default, Clone, Copy)]
+pub struct BundleSettings {
+    /// The bundle's `tour.json` (`pixfly export-web` writes one into every site).
+    pub tour: bool,
 }
 
 #[derive(Default, TypePath)]
@@ -28,13 +37,13 @@ struct BundleLoader;
 
 impl AssetLoader for BundleLoader {
     type Asset = BundleAsset;
-    type Settings = ();
+    type Settings = BundleSettings;
     type Error = BundleError;
 
     async fn load(
         &self,
         reader: &mut dyn Reader,
-        _settings: &(),
+        settings: &BundleSettings,
         load_context: &mut LoadContext<'_>,
     ) -> Result<BundleAsset, BundleError> {
         let mut manifest_bytes = Vec::new();
@@ -83,7 +92,23 @@ impl AssetLoader for BundleLoader {
                 move |settings: &mut JpegSettings| *settings = JpegSettings { reduction, atlas: true };
             atlases.push(load_context.load_builder().with_settings(settings).load(path));
         }
-        Ok(BundleAsset { bundle: Arc::new(bundle), atlases })
+        let tour = if settings.tour {
+            let path = load_context
+                .path()
+                .resolve_embed_str(pixfly_core::tour::TOUR_FILE)
+                .map_err(|e| invalid_path(pixfly_core::tour::TOUR_FILE, e))?;
+            // Without one, the tour of the largest hotspots (and the reason in the log).
+            match load_context.read_asset_bytes(&path).await {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    warn!("no tour: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(BundleAsset { bundle: Arc::new(bundle), atlases, tour })
     }
 
     fn extensions(&self) -> &[&str] {
@@ -285,6 +310,10 @@ fn spacing(points: &[Vec3], planned: usize) -> f32 {
     nearest[nearest.len() / 2].clamp(0.5 * grid, 4.0 * grid)
 }
 
+/// The bundle's tour file as read with it, for the kiosk to check against the bundle.
+#[derive(Resource)]
+pub struct TourBytes(pub Vec<u8>);
+
 /// The layout to show first, by name, as asked on the command line (or in the page's URL).
 #[derive(Resource, Default)]
 pub struct LayoutRequest(pub Option<String>);
@@ -309,6 +338,8 @@ struct PendingBundle(Handle<BundleAsset>);
 /// the [`Collection`] (without, something else provides it: `pixfly open` assembles one).
 pub struct LoadingPlugin {
     pub load_bundle: bool,
+    /// Read the bundle's tour too (into [`TourBytes`]).
+    pub tour: bool,
 }
 
 impl Plugin for LoadingPlugin {
@@ -324,7 +355,13 @@ impl Plugin for LoadingPlugin {
         // Asked for now, not by a startup system: the bundle then loads while the renderer starts
         // (on the web, a third of a second before the first frame).
         let path = format!("{BUNDLE_SOURCE}://{}", pixfly_core::bundle::MANIFEST_FILE);
-        let bundle = app.world().resource::<AssetServer>().load(path);
+        let settings = BundleSettings { tour: self.tour };
+        let bundle = app
+            .world()
+            .resource::<AssetServer>()
+            .load_builder()
+            .with_settings(move |s: &mut BundleSettings| *s = settings)
+            .load(path);
         app.insert_resource(PendingBundle(bundle));
     }
 }
@@ -365,6 +402,9 @@ fn finish_loading(
                 collection.atlases.len()
             );
             commands.insert_resource(collection);
+            if let Some(bytes) = &asset.tour {
+                commands.insert_resource(TourBytes(bytes.clone()));
+            }
             next.set(ViewerState::Exploring);
         }
         LoadState::Failed(error) => fail(&mut commands, &mut next, error.to_string()),

@@ -106,6 +106,8 @@ pub struct ViewOptions {
     pub locked: bool,
     /// Pictures are taken without a person there: compile every shader before the first frame.
     pub pictures: bool,
+    /// Read the bundle's tour with it (the web kiosk).
+    pub tour: bool,
 }
 
 impl Default for ViewOptions {
@@ -120,6 +122,7 @@ impl Default for ViewOptions {
             fullscreen: None,
             locked: false,
             pictures: false,
+            tour: false,
         }
     }
 }
@@ -130,12 +133,6 @@ impl Default for ViewOptions {
 pub enum CollectionSystems {
     Grow,
     Follow,
-}
-
-/// Run the viewer on a bundle until its window closes (on the web: the page's viewer).
-#[cfg(target_arch = "wasm32")]
-pub fn run(options: ViewOptions) -> AppExit {
-    app(options, true).run()
 }
 
 /// The viewer's app. With `load_bundle` it shows the bundle `options.bundle` names; without,
@@ -199,7 +196,7 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
         .insert_resource(ui::Filters::searching(options.search.unwrap_or_default()))
         .configure_sets(PreUpdate, (CollectionSystems::Grow, CollectionSystems::Follow).chain())
         .add_plugins((
-            loading::LoadingPlugin { load_bundle },
+            loading::LoadingPlugin { load_bundle, tour: options.tour },
             rendering::RenderingPlugin,
             lod::LevelOfDetailPlugin,
             camera::CameraPlugin,

@@ -167,6 +167,7 @@ impl Thumbnails {
     }
 
     /// How many thumbnails are held.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -1,5 +1,5 @@
 //! In the browser, the page's URL holds the view: `?bundle=URL&layout=NAME&image=ID` (and
-//! `&search=TEXT`, read at start only). It is read at start and kept up to date, so a link (or a
+//! `&search=TEXT`, and `&kiosk=1&idle=SECONDS` for kiosk mode, read at start only). It is read at start and kept up to date, so a link (or a
 //! reload after a lost WebGL context or WebGPU device) shows the same thing. The page's root
 //! element also carries the viewer's state (`data-pixfly-state`, `data-pixfly-atlases`,
 //! `data-pixfly-atlas-error`) for scripts and tests, and a failure is shown as text on the page.
@@ -13,18 +13,29 @@ use web_sys::UrlSearchParams;
 /// Where the page keeps its bundle unless the URL names another.
 const DEFAULT_BUNDLE: &str = "bundle";
 
+/// What the page's URL asks for.
+pub struct PageOptions {
+    pub view: ViewOptions,
+    /// `?kiosk=1`: kiosk mode, with `&idle=SECONDS` before the countdown (90 by default).
+    pub kiosk_idle: Option<f32>,
+}
+
 /// The viewer's options from the page's URL.
-pub fn options_from_page() -> ViewOptions {
+pub fn options_from_page() -> PageOptions {
     let params = page_params();
     let get = |name: &str| params.as_ref().and_then(|p| p.get(name)).filter(|v| !v.is_empty());
-    ViewOptions {
+    let kiosk = get("kiosk").is_some_and(|v| v != "0");
+    let idle = get("idle").and_then(|s| s.parse::<f32>().ok()).filter(|s| (5.0..=86_400.0).contains(s));
+    let view = ViewOptions {
         bundle: get("bundle").unwrap_or_else(|| DEFAULT_BUNDLE.to_string()),
         window_size: (1280, 800),
         layout: get("layout"),
         image: get("image").and_then(|id| id.parse().ok()),
         search: get("search"),
+        tour: kiosk,
         ..ViewOptions::default()
-    }
+    };
+    PageOptions { view, kiosk_idle: kiosk.then_some(idle.unwrap_or(90.0)) }
 }
 
 fn page_params() -> Option<UrlSearchParams> {
@@ -66,7 +77,7 @@ fn write_view_to_url(
     }
 }
 
-fn root_element() -> Option<web_sys::Element> {
+pub(crate) fn root_element() -> Option<web_sys::Element> {
     web_sys::window()?.document()?.document_element()
 }
 

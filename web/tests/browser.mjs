@@ -128,6 +128,8 @@ try {
     await page.setViewportSize({ width: resize[0], height: resize[1] });
     await frames(10);
   }
+  // A kiosk page (?kiosk=1) says what it is doing: attract, exploring or countdown.
+  result.kiosk_before = await page.evaluate(() => document.documentElement.dataset.pixflyKiosk || null);
   if (click || tap) {
     if (click) await page.mouse.click(click[0], click[1]);
     else await page.touchscreen.tap(tap[0], tap[1]);
@@ -145,6 +147,7 @@ try {
     ].sort((a, b) => a[0] - b[0]));
   }
   result.state = await page.evaluate(() => document.documentElement.dataset.pixflyState);
+  result.kiosk = await page.evaluate(() => document.documentElement.dataset.pixflyKiosk || null);
   result.atlases = await page.evaluate(() => document.documentElement.dataset.pixflyAtlases || null);
   result.atlas_error = await page.evaluate(() => document.documentElement.dataset.pixflyAtlasError || null);
   result.graphics_api = await page.evaluate(() => document.documentElement.dataset.pixflyRenderer || null);

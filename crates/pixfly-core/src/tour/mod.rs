@@ -228,31 +228,31 @@ impl Tour {
         Ok(Tour { languages, layout, stops })
     }
 
-    /// The tour a bundle gets without a tour file: its largest hotspots, each captioned with its
-    /// name and size; or, without hotspots, a few images across the collection.
+    /// The tour a bundle gets without a tour file (see [`TourFile::of_hotspots`]), each stop
+    /// captioned with its hotspot's name and size or its image's label.
     pub fn from_hotspots(manifest: &Manifest) -> Tour {
-        let linger_seconds = DEFAULT_LINGER_SECONDS;
+        let empty = Tour { languages: vec![String::new()], layout: 0, stops: Vec::new() };
+        // Only a bundle without images has no stops to make.
+        Tour::check(&TourFile::of_hotspots(manifest), manifest).unwrap_or(empty)
+    }
+}
+
+impl TourFile {
+    /// The bundle's largest hotspots; or, without hotspots, a few images across the collection.
+    pub fn of_hotspots(manifest: &Manifest) -> TourFile {
         let mut order: Vec<usize> = (0..manifest.clusters.len()).collect();
         order.sort_by_key(|&c| std::cmp::Reverse(manifest.clusters[c].members.len()));
-        let mut stops: Vec<Stop> = order
-            .into_iter()
-            .take(DEFAULT_STOPS)
-            .map(|c| Stop { target: Target::Hotspot(c), caption: Caption::default(), linger_seconds })
-            .collect();
+        let hotspot =
+            |c: usize| StopFile { hotspot: Some(Reference::Number(c as u32)), ..Default::default() };
+        let mut stops: Vec<StopFile> = order.into_iter().take(DEFAULT_STOPS).map(hotspot).collect();
         if stops.is_empty() {
             let count = manifest.images.len();
-            let step = (count / DEFAULT_STOPS).max(1);
-            stops = (0..count)
-                .step_by(step)
-                .take(DEFAULT_STOPS)
-                .map(|id| Stop {
-                    target: Target::Image(id as u32),
-                    caption: Caption::default(),
-                    linger_seconds,
-                })
-                .collect();
+            let image =
+                |id: usize| StopFile { image: Some(Reference::Number(id as u32)), ..Default::default() };
+            stops =
+                (0..count).step_by((count / DEFAULT_STOPS).max(1)).take(DEFAULT_STOPS).map(image).collect();
         }
-        Tour { languages: vec![String::new()], layout: 0, stops }
+        TourFile { stops, ..TourFile::default() }
     }
 }
 
