@@ -50,10 +50,11 @@ fn release_thumbnails(mut thumbnails: ResMut<Thumbnails>, egui: Option<EguiConte
 }
 
 /// Text and targets grow with the screen: 1 at 1080 lines.
-fn scale_with_screen(mut egui: EguiContexts, window: Single<&Window>) -> Result {
+fn scale_with_screen(mut egui: EguiContexts, window: Single<&Window>, mut styled: Local<bool>) -> Result {
     let ctx = egui.ctx_mut()?;
     let zoom = (window.height() / 1080.0).max(0.4);
-    if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
+    if (ctx.zoom_factor() - zoom).abs() > 1e-3 || !*styled {
+        *styled = true;
         ctx.set_zoom_factor(zoom);
         ctx.all_styles_mut(|style| {
             use egui::TextStyle::*;

@@ -132,8 +132,10 @@ fn hover_image(
     mut selection: ResMut<Selection>,
     mut egui: EguiContexts,
     mut last_cursor: Local<Option<Vec2>>,
+    pointer: Option<Single<&bevy::window::CursorOptions>>,
 ) {
-    let cursor = window.cursor_position();
+    // A hidden pointer (a kiosk's touch screen) hovers over nothing.
+    let cursor = window.cursor_position().filter(|_| pointer.is_none_or(|p| p.visible));
     let camera_moved = camera.1.is_changed();
     if cursor == *last_cursor && !camera_moved && !transition.is_changed() {
         return;
