@@ -414,6 +414,18 @@ fn the_web_viewer_shows_the_collection_in_chromium() {
     let (width, height) = kiosk.dimensions();
     assert!(bright(0, height * 86 / 100, width / 2, height) > 100, "no bar at the bottom");
     assert_eq!(bright(0, 0, 200, 60), 0, "the side panels are showing");
+    // The site's bundle changes while a visitor explores: at the reset (5 s idle, 10 s of
+    // countdown) the page loads again, on the new bundle, in attract mode.
+    let tour = site.join("bundle/tour.json");
+    let args = ["--tap", "512,320", "--change-after-tap", tour.to_str().unwrap()];
+    let (result, _) = visit(&format!("{}/?kiosk=1&idle=5", server.url), "kiosk-update", &args);
+    assert_eq!(result["kiosk_after_tap"], "exploring", "{result}");
+    assert_eq!(
+        (result["reloaded_at_reset"].as_bool(), result["kiosk"].as_str()),
+        (Some(true), Some("attract")),
+        "{result}"
+    );
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
 
     // A bundle URL that leads nowhere: said in words on the page.
     let (result, _) = visit(&format!("{}/?bundle=no-such-bundle", server.url), "missing", &[]);

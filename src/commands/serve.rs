@@ -177,10 +177,15 @@ fn file_reply(
     range: Option<&str>,
 ) -> Result<FileReply, Refusal> {
     let mut file = File::open(path).map_err(|e| Refusal::new(403, format!("cannot read it: {e}")))?;
-    let size = file.metadata().map_err(|e| Refusal::new(500, e.to_string()))?.len();
+    let metadata = file.metadata().map_err(|e| Refusal::new(500, e.to_string()))?;
+    let size = metadata.len();
     let mime = mime_guess::from_path(named).first_or_octet_stream();
+    // As static hosts do: a file replaced on disk gets a new tag (a kiosk page watches it).
+    let modified = metadata.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    let tag = format!("\"{size:x}-{:x}\"", modified.map_or(0, |d| d.as_nanos()));
     let mut response = Response::builder()
         .header("Content-Type", mime.as_ref())
+        .header("ETag", tag)
         .header("Accept-Ranges", "bytes")
         // A preview: a rebuilt site shows at the next reload.
         .header("Cache-Control", "no-cache")

@@ -1,5 +1,7 @@
 //! The web kiosk tells the page what it shows (`data-pixfly-kiosk`: attract, exploring or
-//! countdown; `data-pixfly-kiosk-caption`: the caption on screen), for scripts and tests.
+//! countdown; `data-pixfly-kiosk-caption`: the caption on screen), for scripts and tests, and
+//! counts its resets (`data-pixfly-kiosk-resets`): at each, the page reloads if the bundle on
+//! the server has changed (web/index.html).
 
 use super::attract::{Glide, caption};
 use super::{Kiosk, KioskMode};
@@ -21,9 +23,9 @@ fn write_mode_to_page(
     kiosk: Res<Kiosk>,
     glide: Res<Glide>,
     collection: Res<Collection>,
-    mut written: Local<Option<(KioskMode, Option<usize>)>>,
+    mut written: Local<Option<(KioskMode, Option<usize>, u32)>>,
 ) {
-    let shown = (*mode.get(), glide.stop.filter(|_| glide.arrived.is_some()));
+    let shown = (*mode.get(), glide.stop.filter(|_| glide.arrived.is_some()), kiosk.resets);
     if *written == Some(shown) || kiosk.tour.is_none() {
         return;
     }
@@ -32,4 +34,5 @@ fn write_mode_to_page(
     let _ = root.set_attribute("data-pixfly-kiosk", mode.get().name());
     let title = shown.1.map(|stop| caption(&kiosk, &collection, stop, 0).title).unwrap_or_default();
     let _ = root.set_attribute("data-pixfly-kiosk-caption", &title);
+    let _ = root.set_attribute("data-pixfly-kiosk-resets", &kiosk.resets.to_string());
 }

@@ -5,7 +5,7 @@
 //
 //   node web/tests/browser.mjs URL OUT.png [--click X,Y | --tap X,Y] [--lose-context]
 //                                          [--size WxH] [--resize WxH] [--frames N] [--webgpu]
-//                                          [--timeline]
+//                                          [--timeline] [--change-after-tap FILE]
 //
 // --webgpu gives the browser WebGPU (on SwiftShader's Vulkan), so the page loads its WebGPU
 // build; without it the browser offers no WebGPU adapter here and the page uses WebGL2.
@@ -13,7 +13,9 @@
 // or WebGPU its device (as a driver reset does) and waits for the page to come back; --resize
 // changes the window's size once the collection is shown; --frames N times N frames once
 // everything is shown (the web benchmark); --timeline reports when each step of loading ended
-// (ms since navigation: the page's marks, each request, each change of the viewer's state).
+// (ms since navigation: the page's marks, each request, each change of the viewer's state);
+// --change-after-tap (a kiosk page) changes FILE after the tap and waits for the page to load
+// again at the kiosk's reset.
 import { chromium } from "playwright-core";
 
 const [url, out, ...rest] = process.argv.slice(2);
@@ -29,6 +31,7 @@ const resize = option("--resize")?.split("x").map(Number);
 const timedFrames = Number(option("--frames") || 0);
 const webgpu = rest.includes("--webgpu");
 const timeline = rest.includes("--timeline");
+const changeAfterTap = option("--change-after-tap");
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -137,6 +140,15 @@ try {
     await frames(5);
     await page.waitForTimeout(1500);
     await frames(5);
+  }
+  if (changeAfterTap) {
+    // A curator's update while a visitor explores: the kiosk page takes it up at its next reset.
+    result.kiosk_after_tap = await page.evaluate(() => document.documentElement.dataset.pixflyKiosk || null);
+    (await import("node:fs")).appendFileSync(changeAfterTap, "\n");
+    await page.waitForEvent("load", { timeout: 90000 });
+    await shown();
+    await frames(5);
+    result.reloaded_at_reset = true;
   }
   if (timeline) {
     result.timeline = await page.evaluate(() => [
