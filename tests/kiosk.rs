@@ -8,8 +8,9 @@ mod common;
 use common::*;
 use image::RgbImage;
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 const LAVAPIPE: &str = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json";
@@ -198,4 +199,50 @@ fn memory_stays_flat_through_hours_of_tours_and_visitors() {
         );
     }
     assert_eq!(r["errors_logged"], 0);
+}
+
+/// A curator's update while the kiosk runs: the bundle's tour changes on disk, and at the next
+/// reset the kiosk starts again on it (the same command), then carries on.
+#[test]
+fn a_bundle_replaced_on_disk_is_taken_up_at_the_next_reset() {
+    let root = temp("replaced");
+    let copy = root.join("bundle");
+    let _ = std::fs::remove_dir_all(&copy);
+    let status = Command::new("cp").arg("-r").arg(bundle()).arg(&copy).status().unwrap();
+    assert!(status.success());
+    tour(&copy);
+    let png = root.join("after-update.png");
+    let _ = std::fs::remove_file(&png);
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_pixfly"))
+        .arg("kiosk")
+        .arg(&copy)
+        .args(["--screenshot", png.to_str().unwrap(), "--after", "30", "--size", "480x270"])
+        .args(["--idle", "5", "--touch", "100,100@1"])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", LAVAPIPE)
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = String::new();
+    let mut changed = false;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        // As soon as the tour plays, before the first reset (5 s idle + 10 s of countdown).
+        if !changed && line.contains("kiosk: attract tour") {
+            let mut tour = std::fs::read(copy.join("tour.json")).unwrap();
+            tour.push(b'\n');
+            std::fs::write(copy.join("tour.json"), tour).unwrap();
+            changed = true;
+        }
+        log.push_str(&line);
+        log.push('\n');
+    }
+    assert!(child.wait().unwrap().success(), "{log}");
+    assert!(log.contains("kiosk: the bundle was replaced on disk; starting again to show it"), "{log}");
+    // Started again: the new run's own tour, to its end and its picture.
+    assert!(log.matches("kiosk: attract tour").count() >= 3, "{log}");
+    assert!(png.exists(), "{log}");
 }
