@@ -79,6 +79,8 @@ pub struct Kiosk {
     pub language: usize,
     /// Resets so far (the soak test counts them).
     pub resets: u32,
+    /// The visitor opened the panel of category chips.
+    pub categories_open: bool,
 }
 
 impl Kiosk {
@@ -97,6 +99,7 @@ impl Plugin for KioskPlugin {
             countdown_since: 0.0,
             language: 0,
             resets: 0,
+            categories_open: false,
         })
         .insert_resource(Locked)
         // No panels: the kiosk draws its own, for touch.
@@ -239,6 +242,7 @@ impl Reset<'_> {
             self.show.write(ShowLayout(layout));
         }
         kiosk.language = 0;
+        kiosk.categories_open = false;
         kiosk.resets += 1;
     }
 }

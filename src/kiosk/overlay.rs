@@ -9,7 +9,7 @@ use crate::viewer::camera::{FlyTo, FrameAll};
 use crate::viewer::loading::{Collection, ViewerAssets};
 use crate::viewer::picking::{close_up, select};
 use crate::viewer::rendering::LayoutTransition;
-use crate::viewer::ui::{Filters, Thumbnails, fly_to_hotspot};
+use crate::viewer::ui::{Filters, Thumbnails, fly_to_group, fly_to_hotspot};
 use crate::viewer::{Selection, ViewSettings, ViewerState};
 use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
@@ -68,6 +68,11 @@ fn scale_with_screen(mut egui: EguiContexts, window: Single<&Window>, mut styled
         });
     }
     Ok(())
+}
+
+/// A chip to tap: a button, lit while it is on.
+fn chip(ui: &mut egui::Ui, on: bool, text: &str) -> bool {
+    ui.add(egui::Button::new(text).selected(on)).clicked()
 }
 
 fn card(opacity: f32) -> egui::Frame {
@@ -165,47 +170,100 @@ fn visitor_controls(
             manifest.images.iter().filter_map(|i| i.metadata.category.clone()).collect();
         all.sort();
         all.dedup();
-        // Chips for a handful of categories; a long list would need a keyboard-free search of its own.
-        if all.len() > 8 { Vec::new() } else { all }
+        all
     });
+    // A handful of categories are chips in the bar; more open a panel of chips above it.
+    let inline = categories.len() <= 8;
     let width = ctx.content_rect().width();
     // Along the bottom, left of where the open image's card is.
     let card_width = width * 0.32;
     let bar_width = if selection.selected.is_some() { width - card_width - 120.0 } else { width - 80.0 };
-    egui::Area::new("kiosk-bar".into()).anchor(Align2::LEFT_BOTTOM, [28.0, -28.0]).show(&ctx, |ui| {
-        card(0.85).inner_margin(16.0).show(ui, |ui| {
-            ui.set_max_width(bar_width);
-            ui.horizontal_wrapped(|ui| {
-                if ui.button(RichText::new("Start again").strong()).clicked() {
-                    filters.set_if_neq(Filters::default());
-                    selection.selected = None;
-                    frame.write(FrameAll);
-                }
-                let mut largest: Vec<usize> = (0..manifest.clusters.len()).collect();
-                largest.sort_by_key(|&c| std::cmp::Reverse(manifest.clusters[c].members.len()));
-                for c in largest.into_iter().take(CHIPS) {
-                    let cluster = &manifest.clusters[c];
-                    if ui.button(&cluster.name).clicked() {
-                        fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
+    let mut chosen = None;
+    let bar =
+        egui::Area::new("kiosk-bar".into()).anchor(Align2::LEFT_BOTTOM, [28.0, -28.0]).show(&ctx, |ui| {
+            card(0.85).inner_margin(16.0).show(ui, |ui| {
+                ui.set_max_width(bar_width);
+                ui.horizontal_wrapped(|ui| {
+                    if ui.button(RichText::new("Start again").strong()).clicked() {
+                        filters.set_if_neq(Filters::default());
+                        selection.selected = None;
+                        frame.write(FrameAll);
                     }
-                }
-                for category in categories.iter() {
-                    let on = filters.category.as_ref() == Some(category);
-                    if ui.selectable_label(on, category).clicked() {
-                        filters.category = if on { None } else { Some(category.clone()) };
+                    let mut largest: Vec<usize> = (0..manifest.clusters.len()).collect();
+                    largest.sort_by_key(|&c| std::cmp::Reverse(manifest.clusters[c].members.len()));
+                    for c in largest.into_iter().take(CHIPS) {
+                        let cluster = &manifest.clusters[c];
+                        if ui.button(&cluster.name).clicked() {
+                            fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
+                        }
                     }
-                }
-                let languages = &kiosk.tour().languages;
-                if languages.len() > 1 {
-                    let next = (kiosk.language + 1) % languages.len();
-                    let label = languages[next].to_uppercase();
-                    if ui.button(label).clicked() {
-                        kiosk.language = next;
+                    if inline {
+                        for category in categories.iter() {
+                            let on = filters.category.as_ref() == Some(category);
+                            if chip(ui, on, category) {
+                                chosen = Some((!on).then(|| category.clone()));
+                            }
+                        }
+                    } else if !categories.is_empty() {
+                        let label = filters
+                            .category
+                            .as_ref()
+                            .map_or("Categories".to_string(), |c| format!("Category: {c}"));
+                        if chip(ui, kiosk.categories_open, &label) {
+                            kiosk.categories_open = !kiosk.categories_open;
+                        }
                     }
-                }
+                    let languages = &kiosk.tour().languages;
+                    if languages.len() > 1 {
+                        let next = (kiosk.language + 1) % languages.len();
+                        let label = languages[next].to_uppercase();
+                        if ui.button(label).clicked() {
+                            kiosk.language = next;
+                        }
+                    }
+                });
             });
         });
-    });
+    if kiosk.categories_open && !inline {
+        let above = bar.response.rect.left_top() + egui::vec2(0.0, -14.0);
+        egui::Area::new("kiosk-categories".into()).fixed_pos(above).pivot(Align2::LEFT_BOTTOM).show(
+            &ctx,
+            |ui| {
+                card(0.92).inner_margin(16.0).show(ui, |ui| {
+                    ui.set_max_width(bar_width);
+                    egui::ScrollArea::vertical().max_height(ctx.content_rect().height() * 0.5).show(
+                        ui,
+                        |ui| {
+                            ui.horizontal_wrapped(|ui| {
+                                if chip(ui, filters.category.is_none(), "All") {
+                                    chosen = Some(None);
+                                }
+                                for category in categories.iter() {
+                                    let on = filters.category.as_ref() == Some(category);
+                                    if chip(ui, on, category) {
+                                        chosen = Some(Some(category.clone()));
+                                    }
+                                }
+                            });
+                        },
+                    );
+                });
+            },
+        );
+    }
+    // A category chosen: the others dim, and the camera goes to its images.
+    if let Some(category) = chosen {
+        kiosk.categories_open = false;
+        if let Some(name) = &category {
+            let members: Vec<usize> = (0..manifest.images.len())
+                .filter(|&i| manifest.images[i].metadata.category.as_ref() == Some(name))
+                .collect();
+            fly.write(fly_to_group(&collection, &transition, &members, settings.image_size));
+        } else {
+            frame.write(FrameAll);
+        }
+        filters.category = category;
+    }
     let Some(image) = selection.selected else { return Ok(()) };
     let record = &manifest.images[image as usize];
     let height = ctx.content_rect().height();

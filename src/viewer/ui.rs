@@ -670,7 +670,7 @@ pub(crate) fn fly_to_hotspot(
     fly_to_group(collection, transition, &members, image_size)
 }
 
-fn fly_to_group(
+pub(crate) fn fly_to_group(
     collection: &Collection,
     transition: &LayoutTransition,
     images: &[usize],
