@@ -30,13 +30,16 @@ wall=$(echo "$EPOCHREALTIME - $start" | bc)
 python3 - "$work/end.json" "$hours" "$wall" <<'PY'
 import json, sys
 report, hours, wall = json.load(open(sys.argv[1])), float(sys.argv[2]), float(sys.argv[3])
-first, end = report["memory_after_first_loop"], report["memory"]
+# Both at the same place in the tour (back at the whole view), so they compare.
+first, end = report["memory_after_first_loop"], report["memory_after_last_loop"]
 print(f"kiosk soak: {hours:g} simulated hours in {wall:.0f} s, {report['loops']} tours, "
       f"{report['taps']} taps, {report['resets']} resets, {report['errors_logged']} errors logged")
 for key, name in [("resident_bytes", "resident memory"), ("texture_bytes", "texture memory")]:
     ratio = end[key] / first[key]
     print(f"  {name}: {first[key] / 2**20:.1f} MiB after the first tour, {end[key] / 2**20:.1f} MiB "
-          f"at the end ({ratio:.3f}×; goal 0.95–1.05×)")
+          f"after the last ({ratio:.3f}×; goal 0.95–1.05×)")
+hourly = " ".join(f"{b / 2**20:.0f}" for b in report["resident_bytes_by_hour"])
+print(f"  resident memory each hour (MiB): {hourly}")
 print(f"  peak resident {report['peak_resident_bytes'] / 2**20:.1f} MiB; "
       f"{report['image_assets']} images, {report['mesh_assets']} meshes, {report['entities']} entities at the end")
 PY

@@ -65,6 +65,8 @@ struct Run {
     first_loop: Option<Memory>,
     last_loop: Option<(u32, Memory)>,
     peak_resident: u64,
+    /// Resident memory at each simulated hour, to see whether it levels off.
+    resident_by_hour: Vec<u64>,
     finished: bool,
     shot: bool,
 }
@@ -225,6 +227,9 @@ fn play(
         thumbnails: close_ups.images().len() + thumbnails.len(),
     };
     run.peak_resident = run.peak_resident.max(memory.resident);
+    if now >= 3600.0 * run.resident_by_hour.len() as f32 {
+        run.resident_by_hour.push(memory.resident);
+    }
     // Two seconds after the camera is back at the whole view: what it shows has settled.
     let settled = glide.arrived.is_some_and(|at| time.elapsed_secs_f64() - at >= 2.0);
     let home = *mode.get() == KioskMode::Attract && glide.stop.is_none() && settled && glide.loops >= 1;
@@ -265,6 +270,7 @@ fn play(
             "memory_after_first_loop": run.first_loop.map(Memory::json),
             "memory_after_last_loop": run.last_loop.map(|(_, m)| m.json()),
             "peak_resident_bytes": run.peak_resident,
+            "resident_bytes_by_hour": run.resident_by_hour,
             "image_assets": images.len(),
             "mesh_assets": meshes.len(),
             "entities": entities.iter().count(),
