@@ -5,10 +5,10 @@
 use super::{Kiosk, KioskMode, KioskSystems};
 use crate::viewer::ViewSettings;
 use crate::viewer::camera::framing;
-use crate::viewer::loading::Collection;
+use crate::viewer::loading::{Collection, TourBytes};
 use bevy::prelude::*;
 use bevy_panorbit_camera::PanOrbitCamera;
-use pixfly_core::tour::{Caption, Target, Text, Tour};
+use pixfly_core::tour::{Caption, Target, Text};
 use std::f32::consts::{PI, TAU};
 
 /// The share of the window's width the caption card covers, on the left, at a stop: the stop is
@@ -235,14 +235,14 @@ fn place_camera(camera: &mut PanOrbitCamera, pose: Pose) {
 fn start_tour(
     time: Res<Time>,
     mut kiosk: ResMut<Kiosk>,
-    collection: Res<Collection>,
+    (collection, file): (Res<Collection>, Option<Res<TourBytes>>),
     settings: Res<ViewSettings>,
     window: Single<&Window>,
     camera: Single<&PanOrbitCamera>,
     mut glide: ResMut<Glide>,
 ) {
     let now = time.elapsed_secs_f64();
-    kiosk.tour.get_or_insert_with(|| Tour::from_hotspots(&collection.bundle.manifest));
+    kiosk.choose_tour(&collection.bundle.manifest, file.as_deref());
     let flat = collection.bundle.manifest.layouts[kiosk.tour().layout].dims == 2;
     let to = stop_pose(None, &kiosk, &collection, &settings, &window);
     // At start the camera may not have been placed yet: begin at the whole view.

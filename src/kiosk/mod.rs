@@ -84,6 +84,25 @@ pub struct Kiosk {
 }
 
 impl Kiosk {
+    /// The tour given, else the one read with the bundle (the web kiosk's; the desktop's is read
+    /// and checked before the window opens), else one of the largest hotspots. Chosen once, by
+    /// whichever system needs it first.
+    pub fn choose_tour(
+        &mut self,
+        manifest: &pixfly_core::bundle::Manifest,
+        file: Option<&TourBytes>,
+    ) -> &Tour {
+        if self.tour.is_none()
+            && let Some(file) = file
+        {
+            match Tour::parse(&file.0, manifest) {
+                Ok(tour) => self.tour = Some(tour),
+                Err(e) => error!("the tour cannot be used ({e}); touring the largest hotspots instead"),
+            }
+        }
+        self.tour.get_or_insert_with(|| Tour::from_hotspots(manifest))
+    }
+
     /// The tour, once the collection it tours is known.
     pub fn tour(&self) -> &Tour {
         self.tour.as_ref().expect("the tour is chosen when the collection is shown")
@@ -131,17 +150,7 @@ fn choose_tour(
     mut initial: ResMut<InitialLayout>,
     mut show: MessageWriter<ShowLayout>,
 ) {
-    let manifest = &collection.bundle.manifest;
-    // The web kiosk's tour arrives with the bundle; the desktop's is read and checked before.
-    if kiosk.tour.is_none()
-        && let Some(file) = file
-    {
-        match Tour::parse(&file.0, manifest) {
-            Ok(tour) => kiosk.tour = Some(tour),
-            Err(e) => error!("the tour cannot be used ({e}); touring the largest hotspots instead"),
-        }
-    }
-    let tour = kiosk.tour.get_or_insert_with(|| Tour::from_hotspots(manifest));
+    let tour = kiosk.choose_tour(&collection.bundle.manifest, file.as_deref());
     if tour.layout != initial.0 {
         initial.0 = tour.layout;
         show.write(ShowLayout(tour.layout));

@@ -57,8 +57,12 @@ fn read_tour_and_names(mut curation: ResMut<Curation>, collection: Res<Collectio
     curation.languages = curation.tour.languages.join(", ");
     curation.names = manifest.clusters.iter().map(|c| c.name.clone()).collect();
     // The names as built: the manifest's own, before names.json renamed them.
-    let built =
-        pixfly_core::bundle::Bundle::open(&curation.folder).map(|b| b.manifest.clusters).unwrap_or_default();
+    // Only the manifest: the layouts and neighbours the whole bundle holds are not needed here.
+    let built = std::fs::read(curation.folder.join(pixfly_core::bundle::MANIFEST_FILE))
+        .ok()
+        .and_then(|bytes| pixfly_core::bundle::parse_manifest(&bytes).ok())
+        .map(|m| m.clusters)
+        .unwrap_or_default();
     let mut built: Vec<String> = built.into_iter().map(|c| c.name).collect();
     built.resize(manifest.clusters.len(), String::new());
     curation.built_names = built;
