@@ -29,32 +29,55 @@ fn top_labels(bundle: &Bundle, filename: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_network_sees_a_cat_and_an_espresso() {
+fn the_network_sees_a_cat_and_an_espresso_in_float_and_in_int8() {
     let tmp = tempfile::tempdir().unwrap();
     photos(&tmp.path().join("in"), &["chelsea.png", "coffee.png", "rocket.jpg"]);
-    let out = tmp.path().join("bundle");
-    let (ok, stdout, stderr) = build(&[&tmp.path().join("in")], &out, &[]);
-    assert!(ok, "{stderr}");
-    assert!(stdout.contains("vectors    3 computed by efficientnet-lite0, 0 reused"), "{stdout}");
-    let bundle = Bundle::open(&out).unwrap();
-    let embedding = bundle.manifest.embedding.as_ref().unwrap();
-    assert_eq!(
-        (embedding.model.as_str(), embedding.dims, embedding.classes.len()),
-        ("efficientnet-lite0", 1280, 1000)
-    );
+    let mut best = Vec::new();
+    for (precision, model) in [("fp32", "efficientnet-lite0"), ("int8", "efficientnet-lite0-int8")] {
+        let out = tmp.path().join(precision);
+        let (ok, stdout, stderr) = build(&[&tmp.path().join("in")], &out, &["--precision", precision]);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains(&format!("vectors    3 computed by {model}, 0 reused")), "{stdout}");
+        let bundle = Bundle::open(&out).unwrap();
+        let embedding = bundle.manifest.embedding.as_ref().unwrap();
+        assert_eq!((embedding.model.as_str(), embedding.dims, embedding.classes.len()), (model, 1280, 1000));
 
-    let cat = top_labels(&bundle, "chelsea.png");
-    let cats = ["tabby, tabby cat", "tiger cat", "Egyptian cat"];
-    assert!(cat[..3].iter().all(|l| cats.contains(&l.as_str())), "chelsea.png: {cat:?}");
-    let coffee = top_labels(&bundle, "coffee.png");
-    assert_eq!(coffee[0], "espresso", "coffee.png: {coffee:?}");
-    let p = record(&bundle, "coffee.png").auto_tags[0].1;
-    assert!(p > 0.5, "espresso with probability {p}");
+        let cat = top_labels(&bundle, "chelsea.png");
+        let cats = ["tabby, tabby cat", "tiger cat", "Egyptian cat"];
+        assert!(cat[..3].iter().all(|l| cats.contains(&l.as_str())), "{precision} chelsea.png: {cat:?}");
+        let coffee = top_labels(&bundle, "coffee.png");
+        assert_eq!(coffee[0], "espresso", "{precision} coffee.png: {coffee:?}");
+        let p = record(&bundle, "coffee.png").auto_tags[0].1;
+        assert!(p > 0.5, "{precision}: espresso with probability {p}");
+        best.push([cat[0].clone(), coffee[0].clone(), top_labels(&bundle, "rocket.jpg")[0].clone()]);
 
-    for (row, image) in vectors(&out).iter().zip(&bundle.manifest.images) {
-        let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-4, "{} has norm {norm}", image.filename);
+        for (row, image) in vectors(&out).iter().zip(&bundle.manifest.images) {
+            let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "{} has norm {norm}", image.filename);
+        }
     }
+    assert_eq!(best[0], best[1], "float and int8 name the same best class for each photo");
+}
+
+#[test]
+fn int8_is_chosen_on_fast_cpus_and_a_bundle_keeps_the_network_it_was_built_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("in");
+    photos(&dir, &["chelsea.png", "coffee.png"]);
+    let auto = if embed::fast_int8() { "efficientnet-lite0-int8" } else { "efficientnet-lite0" };
+    let (ok, stdout, stderr) = build(&[&dir], &tmp.path().join("auto"), &[]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains(&format!("computed by {auto},")), "{stdout}");
+
+    // Built in float, then rebuilt with the default: still float, nothing embedded again.
+    let out = tmp.path().join("float");
+    assert!(build(&[&dir], &out, &["--precision", "fp32"]).0);
+    let (ok, stdout, stderr) = build(&[&dir], &out, &[]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("vectors    0 computed by efficientnet-lite0, 2 reused"), "{stdout}");
+    let info = pixfly(&["info".as_ref(), out.as_os_str()]);
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.contains("efficientnet-lite0 ") && !info.contains("int8"), "{info}");
 }
 
 #[test]
@@ -97,10 +120,10 @@ fn a_rebuild_embeds_nothing_and_a_changed_model_embeds_everything() {
     let dir = tmp.path().join("in");
     photos(&dir, &["chelsea.png", "coffee.png", "rocket.jpg"]);
     let out = tmp.path().join("bundle");
-    assert!(build(&[&dir], &out, &[]).0);
+    assert!(build(&[&dir], &out, &["--precision", "fp32"]).0);
     let first = std::fs::read(out.join("embeddings.npy")).unwrap();
 
-    let (ok, stdout, stderr) = build(&[&dir], &out, &[]);
+    let (ok, stdout, stderr) = build(&[&dir], &out, &["--precision", "fp32"]);
     assert!(ok, "{stderr}");
     assert!(
         stdout.contains("vectors    0 computed by efficientnet-lite0, 3 reused from the cache"),
@@ -110,7 +133,9 @@ fn a_rebuild_embeds_nothing_and_a_changed_model_embeds_everything() {
 
     // The same network in a different file (an extra metadata entry appended: protobuf merges
     // concatenated messages) is a different model as far as the cache can tell.
-    let mut model = std::fs::read(embed::find_model("lite0").unwrap()).unwrap();
+    let mut model =
+        std::fs::read(embed::find_model("lite0", embed::Precision::Fp32, embed::Device::Cpu, None).unwrap())
+            .unwrap();
     let entry = [b"\x0a\x0bpixfly.test".as_slice(), b"\x12\x07changed"].concat();
     model.push(0x72); // ModelProto field 14, metadata_props
     model.push(entry.len() as u8);

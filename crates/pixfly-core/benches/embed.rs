@@ -22,7 +22,8 @@ fn main() {
     let files = ingest::discover(std::slice::from_ref(&collection)).expect("collection readable").files;
 
     // The network's inputs, prepared up front (not timed), one per distinct readable image.
-    let path = embed::find_model(&options.name).unwrap_or_else(|e| panic!("{e}"));
+    let path = embed::find_model(&options.name, options.precision, options.device, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let load =
         || embed::load_sessions(&path, options.threads, options.device).unwrap_or_else(|e| panic!("{e}"));
     let info = load()[0].info.clone();

@@ -14,7 +14,7 @@ use crate::bundle::{
 };
 use crate::cache::{CachedImage, ImageCache};
 use crate::embed::vectors::{UserVectors, VectorsError, read_user_vectors};
-use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInfo};
+use crate::embed::{self, Device, EmbedError, Embedding, EmbeddingCache, ModelInfo, Precision};
 use crate::ingest::{self, DecodeError, SourceFile, WalkProblem};
 use crate::layout;
 use crate::metadata::{MetadataErrors, read_metadata_csv};
@@ -67,6 +67,8 @@ pub struct ModelOptions {
     /// `lite0`, `lite1`, `lite2` or the path of an `.onnx` file (see [`embed::find_model`]).
     pub name: String,
     pub device: Device,
+    /// Float or int8 arithmetic (see [`embed::find_model`]).
+    pub precision: Precision,
     /// Images per network run.
     pub batch_size: usize,
     /// ONNX Runtime's threads; 0 for one per core.
@@ -75,7 +77,13 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> ModelOptions {
-        ModelOptions { name: embed::DEFAULT_MODEL.into(), device: Device::Cpu, batch_size: 32, threads: 0 }
+        ModelOptions {
+            name: embed::DEFAULT_MODEL.into(),
+            device: Device::Cpu,
+            precision: Precision::Auto,
+            batch_size: 32,
+            threads: 0,
+        }
     }
 }
 
@@ -231,6 +239,13 @@ struct Feed<'a> {
     queue: SyncSender<ModelJob>,
 }
 
+/// The network the bundle at `output` was built with, if there is one.
+fn previous_model(output: &Path) -> Option<String> {
+    let bytes = std::fs::read(output.join(MANIFEST_FILE)).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    manifest.embedding.map(|e| e.model)
+}
+
 /// Run the whole build. `cancel` stops it between images (Ctrl-C); a later run resumes.
 pub fn build(
     options: &BuildOptions,
@@ -274,7 +289,9 @@ pub fn build(
 
     let (sessions, batch_size) = match &options.vectors {
         Vectors::Model(m) => {
-            (embed::load_sessions(&embed::find_model(&m.name)?, m.threads, m.device)?, m.batch_size)
+            let built_with = previous_model(&options.output);
+            let path = embed::find_model(&m.name, m.precision, m.device, built_with.as_deref())?;
+            (embed::load_sessions(&path, m.threads, m.device)?, m.batch_size)
         }
         Vectors::None | Vectors::File { .. } => (Vec::new(), 0),
     };

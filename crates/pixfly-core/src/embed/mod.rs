@@ -9,7 +9,8 @@ pub mod vectors;
 
 pub use cache::EmbeddingCache;
 pub use model::{
-    DEFAULT_MODEL, Device, EmbedError, Embedding, Model, ModelInfo, TOP_CLASSES, find_model, find_runtime,
+    DEFAULT_MODEL, Device, EmbedError, Embedding, Model, ModelInfo, Precision, TOP_CLASSES, fast_int8,
+    find_model, find_runtime,
 };
 pub use preprocess::{min_short_side, model_input};
 pub use serve::{load_sessions, serve};

@@ -80,22 +80,84 @@ pub fn find_runtime() -> Result<PathBuf, EmbedError> {
     looked.iter().find(|p| p.is_file()).cloned().ok_or(EmbedError::RuntimeMissing { looked })
 }
 
-/// A model by name (`lite0`, `lite1`, `lite2` → `efficientnet-lite0.onnx` …, looked up beside the
-/// program and in the set-up's place) or by the path of an `.onnx` file.
-pub fn find_model(name: &str) -> Result<PathBuf, EmbedError> {
-    let looked: Vec<PathBuf> = if name.ends_with(".onnx") || name.contains('/') {
-        vec![PathBuf::from(name)]
-    } else if !MODELS.contains(&name) {
+/// Float or integer arithmetic for a named network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// int8 on a CPU with fast integer dot products (and the int8 model installed), else float.
+    #[default]
+    Auto,
+    Fp32,
+    Int8,
+}
+
+/// Whether this CPU multiplies int8 quickly (x86 VNNI, Arm dot product): there EfficientNet-Lite's
+/// int8 model runs about twice as fast as the float one (bench/embed.sh); elsewhere int8 can be
+/// slower than float.
+pub fn fast_int8() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx512vnni")
+        || std::arch::is_x86_feature_detected!("avxvnni");
+    #[cfg(target_arch = "aarch64")]
+    return std::arch::is_aarch64_feature_detected!("dotprod");
+    #[allow(unreachable_code)]
+    false
+}
+
+/// The model file of a network: a name (`lite0`, `lite1`, `lite2` → `efficientnet-lite0.onnx`, or
+/// `efficientnet-lite0-int8.onnx` for int8; looked up beside the program and in the set-up's place)
+/// or the path of an `.onnx` file, taken as it is.
+///
+/// `Auto` picks int8 on a CPU with [`fast_int8`] when it is installed; GPUs keep float. `keep`,
+/// the model id a bundle was built with, wins over `Auto`: adding images to a bundle does not
+/// switch its network (that would re-embed and lay out everything again).
+pub fn find_model(
+    name: &str,
+    precision: Precision,
+    device: Device,
+    keep: Option<&str>,
+) -> Result<PathBuf, EmbedError> {
+    if name.ends_with(".onnx") || name.contains('/') {
+        let path = PathBuf::from(name);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(EmbedError::ModelMissing { name: name.into(), looked: vec![path] })
+        };
+    }
+    if !MODELS.contains(&name) {
         return Err(EmbedError::ModelUnknown { name: name.into() });
-    } else {
-        let file = format!("efficientnet-{name}.onnx");
-        exe_dir()
+    }
+    let float = format!("efficientnet-{name}");
+    let int8 = format!("{float}-int8");
+    let wanted = match precision {
+        Precision::Fp32 => float.as_str(),
+        Precision::Int8 => int8.as_str(),
+        Precision::Auto if keep == Some(float.as_str()) || keep == Some(int8.as_str()) => {
+            keep.unwrap_or_default()
+        }
+        Precision::Auto if device == Device::Cpu && fast_int8() => int8.as_str(),
+        Precision::Auto => float.as_str(),
+    };
+    let installed = |id: &str| -> Result<PathBuf, EmbedError> {
+        let file = format!("{id}.onnx");
+        let looked: Vec<PathBuf> = exe_dir()
             .map(|dir| dir.join("models").join(&file))
             .into_iter()
             .chain([data_dir().join("models").join(&file)])
-            .collect()
+            .collect();
+        let missing = || EmbedError::ModelMissing { name: name.into(), looked: looked.clone() };
+        looked.iter().find(|p| p.is_file()).cloned().ok_or_else(missing)
     };
-    looked.iter().find(|p| p.is_file()).cloned().ok_or(EmbedError::ModelMissing { name: name.into(), looked })
+    match installed(wanted) {
+        // A set-up from before int8 models: float still works, only slower.
+        Err(_) if precision == Precision::Auto && wanted == int8 && keep != Some(int8.as_str()) => {
+            tracing::warn!(
+                "{int8} is not installed (scripts/fetch-model.sh {name} makes it); using the float model"
+            );
+            installed(&float)
+        }
+        found => found,
+    }
 }
 
 /// ONNX Runtime allows one environment per process, so it is made once and kept.
