@@ -6,8 +6,9 @@ Usage: embed_vs_python.py PIXFLY_BINARY COLLECTION_FOLDER [--repeat N]
 
 The Python reference embeds what pixfly embeds: every distinct image file (files are read and
 hashed in filename order, and a content seen before is not decoded again; files Pillow cannot
-decode are skipped) with the ONNX model pixfly uses (efficientnet-lite0 from
-scripts/fetch-model.sh), in an onnxruntime InferenceSession on the CPU with one intra-op thread
+decode are skipped) with the float ONNX model (efficientnet-lite0 from scripts/fetch-model.sh;
+pixfly runs its int8 version by default on CPUs with fast integer dot products, and is timed with
+`--precision fp32` too, the bundle the agreement check reads), in an onnxruntime InferenceSession on the CPU with one intra-op thread
 per core, so the same threads in all as pixfly's one 1-thread session per core. Intra-op spinning
 is off, as in pixfly (on the 2-core development machine it made no measurable difference). Each
 file is decoded with Pillow (JPEG via Image.draft at the smallest scale that keeps full detail),
@@ -164,9 +165,9 @@ def python_embed(files, workers):
     return names, results
 
 
-def pixfly_build(binary, collection, out):
+def pixfly_build(binary, collection, out, extra=()):
     """Returns how many images pixfly's network embedded."""
-    done = subprocess.run([binary, "build", str(collection), "-o", str(out)],
+    done = subprocess.run([binary, "build", str(collection), "-o", str(out), *extra],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
         sys.exit(f"pixfly build failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -223,18 +224,22 @@ def main():
           f"onnxruntime {ort.__version__}, Pillow {Image.__version__}, numpy {np.__version__}")
 
     with tempfile.TemporaryDirectory() as scratch:
-        pix_s, pix_n, bundle = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out),
+        pix_s, pix_n, _ = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out),
+                                  scratch)
+        fp32 = ["--precision", "fp32"]
+        f32_s, f32_n, bundle = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out, fp32),
                                        scratch)
         seq_s, (names, results), _ = best_of(args.repeat, lambda out: python_embed(files, 0), scratch)
         par_s, (_, par_results), _ = best_of(args.repeat, lambda out: python_embed(files, cores), scratch)
         assert par_results.keys() == results.keys()
         n = len(results)
-        rows = [("pixfly build", pix_s, pix_n), ("Python, sequential", seq_s, n),
+        rows = [("pixfly build", pix_s, pix_n), ("pixfly build --precision fp32", f32_s, f32_n),
+                ("Python, sequential", seq_s, n),
                 (f"Python, {cores} decode threads", par_s, n)]
-        print(f"{'':26} {'images':>6} {'seconds':>8} {'images/s':>9} {'pixfly is':>10}")
+        print(f"{'':30} {'images':>6} {'seconds':>8} {'images/s':>9} {'pixfly is':>10}")
         for name, seconds, count in rows:
             ratio = "" if name == "pixfly build" else f"{(pix_n / pix_s) / (count / seconds):.2f}x"
-            print(f"{name:26} {count:6} {seconds:8.2f} {count / seconds:9.1f} {ratio:>10}")
+            print(f"{name:30} {count:6} {seconds:8.2f} {count / seconds:9.1f} {ratio:>10}")
         print(f"(best of {args.repeat}; pixfly's build also makes thumbnails and atlases and writes them, "
               f"a manifest and its caches: the Python only embeds)")
         skipped = len(set(names.values())) - n
