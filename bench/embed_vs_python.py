@@ -166,7 +166,7 @@ def python_embed(files, workers):
 
 
 def pixfly_build(binary, collection, out, extra=()):
-    """Returns how many images pixfly's network embedded."""
+    """Returns how many images pixfly's network embedded, and the network's name."""
     done = subprocess.run([binary, "build", str(collection), "-o", str(out), *extra],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -174,7 +174,7 @@ def pixfly_build(binary, collection, out, extra=()):
     found = re.search(r"^vectors\s+(\d+) computed by (\S+), (\d+) reused", done.stdout, re.M)
     if not found or found[3] != "0":
         sys.exit(f"unexpected pixfly summary (no cold embedding of every image):\n{done.stdout}")
-    return int(found[1])
+    return int(found[1]), found[2]
 
 
 def best_of(repeat, run, scratch):
@@ -224,10 +224,10 @@ def main():
           f"onnxruntime {ort.__version__}, Pillow {Image.__version__}, numpy {np.__version__}")
 
     with tempfile.TemporaryDirectory() as scratch:
-        pix_s, pix_n, _ = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out),
+        pix_s, pix_n, _ = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out)[0],
                                   scratch)
         fp32 = ["--precision", "fp32"]
-        f32_s, f32_n, bundle = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out, fp32),
+        f32_s, f32_n, bundle = best_of(args.repeat, lambda out: pixfly_build(args.pixfly, args.collection, out, fp32)[0],
                                        scratch)
         seq_s, (names, results), _ = best_of(args.repeat, lambda out: python_embed(files, 0), scratch)
         par_s, (_, par_results), _ = best_of(args.repeat, lambda out: python_embed(files, cores), scratch)

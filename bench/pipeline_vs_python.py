@@ -29,8 +29,6 @@ import io
 import json
 import math
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +39,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from embed_vs_python import MODEL, Preprocessing, best_of, distinct, find_images, in_order, load_session
+from embed_vs_python import MODEL, Preprocessing, best_of, distinct, find_images, in_order, load_session, pixfly_build
 from pillow_common import upright_rgb
 
 BATCH = 32
@@ -117,17 +115,6 @@ def python_job(files, out, cores):
         "images": digests, "clusters": clusters.tolist(),
         **{name: np.round(p, 4).tolist() for name, p in layouts.items()}}))
     return names, vectors
-
-
-def pixfly_build(binary, collection, out, extra):
-    done = subprocess.run([binary, "build", str(collection), "-o", str(out), *extra],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        sys.exit(f"pixfly build failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    found = re.search(r"^vectors\s+(\d+) computed by (\S+), (\d+) reused", done.stdout, re.M)
-    if not found or found[3] != "0":
-        sys.exit(f"unexpected pixfly summary (no cold embedding of every image):\n{done.stdout}")
-    return int(found[1]), found[2]
 
 
 def knn_accuracy(x, labels, k=15):
