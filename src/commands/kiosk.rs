@@ -83,6 +83,7 @@ pub(crate) fn read_tour(tour: Option<&Path>, bundle: &Path) -> anyhow::Result<Op
 }
 
 pub fn run(args: KioskArgs) -> anyhow::Result<()> {
+    crate::kiosk::memory::limit_arenas();
     let tour = read_tour(args.tour.as_deref(), &args.bundle)?;
     pixfly_core::bundle::Bundle::open(&args.bundle)
         .with_context(|| format!("cannot open the bundle {}", args.bundle.display()))?;

@@ -5,6 +5,8 @@
 
 mod attract;
 pub mod lockdown;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod memory;
 mod overlay;
 #[cfg(target_arch = "wasm32")]
 mod page;
@@ -136,7 +138,8 @@ impl Plugin for KioskPlugin {
         .add_systems(OnEnter(KioskMode::Countdown), start_countdown)
         .add_plugins((attract::AttractPlugin, overlay::OverlayPlugin, lockdown::LockdownPlugin));
         #[cfg(not(target_arch = "wasm32"))]
-        app.add_plugins(replaced::ReplacedPlugin);
+        app.add_plugins(replaced::ReplacedPlugin)
+            .add_systems(Update, memory::return_freed_memory.run_if(in_state(KioskMode::Attract)));
         #[cfg(target_arch = "wasm32")]
         app.add_plugins(page::KioskPagePlugin);
     }
