@@ -129,6 +129,18 @@ def in_order(executor, fn, items, ahead):
         yield pending.popleft().result()
 
 
+def in_batches(items, size=BATCH):
+    """Lists of `size` items (the last may be shorter)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def python_embed(files, workers):
     """Embed the distinct images of `files`; 0 workers: sequential, else that many decoding
     threads. Returns {filename: digest}, {digest: (unit vector, top-1 class)}."""
@@ -147,14 +159,7 @@ def python_embed(files, workers):
         results.update(zip(digests, zip(vectors, logits.argmax(axis=1))))
 
     def consume(prepared):
-        batch = []
-        for digest, picture in prepared:
-            if picture is not None:
-                batch.append((digest, picture))
-            if len(batch) == BATCH:
-                run(batch)
-                batch = []
-        if batch:
+        for batch in in_batches((digest, picture) for digest, picture in prepared if picture is not None):
             run(batch)
 
     if workers == 0:

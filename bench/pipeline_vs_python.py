@@ -39,7 +39,8 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from embed_vs_python import MODEL, Preprocessing, best_of, distinct, find_images, in_order, load_session, pixfly_build
+from embed_vs_python import (MODEL, Preprocessing, best_of, distinct, find_images, in_batches, in_order,
+                             load_session, pixfly_build)
 from pillow_common import upright_rgb
 
 BATCH = 32
@@ -86,18 +87,15 @@ def python_job(files, out, cores):
         v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         vectors.update(zip(digests, v))
 
-    batch = []
+    def decoded(prepared):
+        for digest, cell, picture in prepared:
+            if picture is not None:
+                cells.append(cell)
+                yield digest, picture
+
     with ThreadPoolExecutor(cores) as pool:
-        for digest, cell, picture in in_order(pool, prepare, distinct(files, names), 2 * BATCH):
-            if picture is None:
-                continue
-            cells.append(cell)
-            batch.append((digest, picture))
-            if len(batch) == BATCH:
-                run(batch)
-                batch = []
-    if batch:
-        run(batch)
+        for batch in in_batches(decoded(in_order(pool, prepare, distinct(files, names), 2 * BATCH))):
+            run(batch)
 
     per_atlas = (ATLAS // CELL) ** 2
     for a in range(0, len(cells), per_atlas):

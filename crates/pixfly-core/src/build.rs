@@ -242,8 +242,7 @@ struct Feed<'a> {
 /// The network the bundle at `output` was built with, if there is one.
 fn previous_model(output: &Path) -> Option<String> {
     let bytes = std::fs::read(output.join(MANIFEST_FILE)).ok()?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
-    manifest.embedding.map(|e| e.model)
+    bundle::parse_manifest(&bytes).ok()?.embedding.map(|e| e.model)
 }
 
 /// Run the whole build. `cancel` stops it between images (Ctrl-C); a later run resumes.
