@@ -180,8 +180,24 @@ fn sigterm_quits_with_exit_code_zero() {
     assert!(!png.exists());
 }
 
+/// Two fingers spreading apart zoom in natively too (the camera's touch controls): the same
+/// visitor with and without a pinch, a few seconds later.
+#[test]
+fn a_pinch_zooms_in() {
+    let without = shot("no-pinch", &["--after", "17", "--touch", "20,20@12"]);
+    let with = shot("pinch", &["--after", "17", "--touch", "20,20@12", "--pinch", "480,270@13"]);
+    let radius = |shot: &Shot| shot.report["camera"]["radius"].as_f64().unwrap();
+    assert_eq!((with.report["mode"].as_str(), with.report["pinches"].as_u64()), (Some("exploring"), Some(1)));
+    assert!(
+        radius(&with) < radius(&without) * 0.8,
+        "{} with the pinch, {} without",
+        radius(&with),
+        radius(&without)
+    );
+}
+
 /// Two simulated hours of tours, visitors and resets: memory ends where it was after the first
-/// tour (bench/kiosk_soak.sh runs a day on the default collection).
+/// cycle of tour, visitor and reset (bench/kiosk_soak.sh runs a day on the default collection).
 #[test]
 fn memory_stays_flat_through_hours_of_tours_and_visitors() {
     let shot = shot(
@@ -190,12 +206,12 @@ fn memory_stays_flat_through_hours_of_tours_and_visitors() {
     );
     let r = &shot.report;
     assert!(r["resets"].as_u64().unwrap() >= 4 && r["loops"].as_u64().unwrap() >= 3, "{r}");
-    let (first, last) = (&r["memory_after_first_loop"], &r["memory_after_last_loop"]);
+    let (first, last) = (&r["memory_after_first_cycle"], &r["memory_after_last_loop"]);
     for key in ["resident_bytes", "texture_bytes"] {
         let (start, end) = (first[key].as_f64().unwrap(), last[key].as_f64().unwrap());
         assert!(
             end <= start * 1.05 && end >= start * 0.95,
-            "{key}: {start} after the first tour, {end} after the last"
+            "{key}: {start} after the first cycle, {end} after the last"
         );
     }
     assert_eq!(r["errors_logged"], 0);

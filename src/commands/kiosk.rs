@@ -34,6 +34,10 @@ pub struct KioskArgs {
     /// With --screenshot: tap here at this simulated second (X,Y in pixels from the top-left).
     #[arg(long, value_name = "X,Y@SECONDS", value_parser = parse_touch, requires = "screenshot")]
     touch: Vec<(Vec2, f32)>,
+    /// With --screenshot: two fingers spread apart around here at this simulated second (a
+    /// pinch that zooms in).
+    #[arg(long, value_name = "X,Y@SECONDS", value_parser = parse_touch, requires = "screenshot")]
+    pinch: Vec<(Vec2, f32)>,
     /// With --screenshot: write what is shown (mode, stop, caption, memory) here.
     #[arg(long, value_name = "FILE.json", requires = "screenshot")]
     report: Option<PathBuf>,
@@ -100,6 +104,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<()> {
         screenshot,
         after: args.after,
         touches: args.touch,
+        pinches: args.pinch,
         step: args.step.clamp(0.001, 10.0),
         report: args.report,
         visitors_per_hour: args.visitors_per_hour,

@@ -9,6 +9,7 @@ use crate::viewer::camera::{FlyTo, FrameAll};
 use crate::viewer::loading::{Collection, ViewerAssets};
 use crate::viewer::picking::{close_up, select};
 use crate::viewer::rendering::LayoutTransition;
+use crate::viewer::script;
 use crate::viewer::ui::{Filters, Thumbnails, fly_to_group, fly_to_hotspot};
 use crate::viewer::{Selection, ViewSettings, ViewerState};
 use bevy::ecs::system::SystemParam;
@@ -72,7 +73,7 @@ fn scale_with_screen(mut egui: EguiContexts, window: Single<&Window>, mut styled
 
 /// A chip to tap: a button, lit while it is on.
 fn chip(ui: &mut egui::Ui, on: bool, text: &str) -> bool {
-    ui.add(egui::Button::new(text).selected(on)).clicked()
+    ui.add(egui::Button::new(script::shown(text)).selected(on)).clicked()
 }
 
 fn card(opacity: f32) -> egui::Frame {
@@ -109,14 +110,19 @@ fn tour_caption(
             .show(&ctx, |ui| {
                 card(opacity).show(ui, |ui| {
                     ui.set_width(width * CAPTION_WIDTH - 136.0);
-                    ui.label(RichText::new(&words.title).heading().color(white(opacity)));
+                    ui.label(RichText::new(script::shown(&words.title)).heading().color(white(opacity)));
                     if !words.text.is_empty() {
                         ui.add_space(8.0);
-                        ui.label(RichText::new(&words.text).color(white(opacity * 0.92)));
+                        ui.label(RichText::new(script::shown(&words.text)).color(white(opacity * 0.92)));
                     }
                     if !words.credit.is_empty() {
                         ui.add_space(14.0);
-                        ui.label(RichText::new(&words.credit).small().italics().color(white(opacity * 0.7)));
+                        ui.label(
+                            RichText::new(script::shown(&words.credit))
+                                .small()
+                                .italics()
+                                .color(white(opacity * 0.7)),
+                        );
                     }
                 });
             });
@@ -193,7 +199,7 @@ fn visitor_controls(
                     largest.sort_by_key(|&c| std::cmp::Reverse(manifest.clusters[c].members.len()));
                     for c in largest.into_iter().take(CHIPS) {
                         let cluster = &manifest.clusters[c];
-                        if ui.button(&cluster.name).clicked() {
+                        if ui.button(script::shown(&cluster.name)).clicked() {
                             fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
                         }
                     }
@@ -282,12 +288,12 @@ fn visitor_controls(
             };
             let m = &record.metadata;
             let title = m.label.clone().unwrap_or_else(|| record.filename.clone());
-            ui.label(RichText::new(title).heading().color(Color32::WHITE));
+            ui.label(RichText::new(script::shown(&title)).heading().color(Color32::WHITE));
             for line in [m.description.clone(), m.category.clone(), m.year.map(|y| y.to_string())]
                 .into_iter()
                 .flatten()
             {
-                ui.label(RichText::new(line).color(white(0.9)));
+                ui.label(RichText::new(script::shown(&line)).color(white(0.9)));
             }
             let similar = collection.bundle.similar(image);
             if !similar.is_empty() {

@@ -29,6 +29,8 @@ pub struct Script {
     pub after: f32,
     /// Taps: where (logical pixels from the top-left) and when (simulated seconds).
     pub touches: Vec<(Vec2, f32)>,
+    /// Pinches (two fingers spreading apart: zoom in): around where, and when.
+    pub pinches: Vec<(Vec2, f32)>,
     /// Simulated seconds per frame.
     pub step: f32,
     pub report: Option<PathBuf>,
@@ -60,9 +62,15 @@ struct Run {
     tapped: usize,
     /// A finger down last frame, to lift now.
     lift: Option<TouchInput>,
-    /// Memory back at the whole view after the first whole tour and after the latest, and the
-    /// most since the start (the same place on screen each time, so they compare).
+    /// Pinches done, and the one under way: its centre and the frames it has run.
+    pinched: usize,
+    pinching: Option<(Vec2, u32)>,
+    /// Memory back at the whole view after the first whole tour, after the first whole cycle
+    /// (tour, a visitor, the idle reset, the tour home again: every kind of allocation has been
+    /// made once) and after the latest, and the most since the start (the same place on screen
+    /// each time, so they compare).
     first_loop: Option<Memory>,
+    first_cycle: Option<Memory>,
     last_loop: Option<(u32, Memory)>,
     peak_resident: u64,
     /// Resident memory at each simulated hour, to see whether it levels off.
@@ -113,6 +121,23 @@ fn texture_bytes(
     let side = collection.bundle.manifest.thumb_size as u64;
     let thumb = side * side * 4 * 4 / 3;
     assets.atlas_bytes.get() + (close_ups.images().len() + thumbnails.len()) as u64 * thumb
+}
+
+/// One frame of a pinch: two fingers 40 px apart go down around `centre`, spread to 240 px
+/// over a dozen frames and lift. Whether it goes on.
+fn pinch(centre: Vec2, frame: u32, window: Entity, touches: &mut MessageWriter<TouchInput>) -> bool {
+    const FRAMES: u32 = 12;
+    let phase = match frame {
+        0 => TouchPhase::Started,
+        f if f > FRAMES => TouchPhase::Ended,
+        _ => TouchPhase::Moved,
+    };
+    let half = 20.0 + 100.0 * frame.min(FRAMES) as f32 / FRAMES as f32;
+    for (id, side) in [(u64::MAX - 1, -1.0), (u64::MAX, 1.0)] {
+        let position = centre + Vec2::new(side * half, 0.0);
+        touches.write(TouchInput { phase, position, window, force: None, id });
+    }
+    frame <= FRAMES
 }
 
 /// Random but repeatable visitors: (where, when) of their taps within `seconds`.
@@ -221,6 +246,16 @@ fn play(
         run.lift = Some(touch);
         run.tapped += 1;
     }
+    if run.pinching.is_none()
+        && let Some(&(centre, at)) = script.pinches.get(run.pinched)
+        && at <= now
+    {
+        run.pinching = Some((centre, 0));
+        run.pinched += 1;
+    }
+    if let Some((centre, frame)) = run.pinching {
+        run.pinching = pinch(centre, frame, window_entity, &mut touches).then_some((centre, frame + 1));
+    }
     let memory = Memory {
         resident: resident_bytes(),
         texture: texture_bytes(&collection, &assets, &close_ups, &thumbnails),
@@ -235,6 +270,9 @@ fn play(
     let home = *mode.get() == KioskMode::Attract && glide.stop.is_none() && settled && glide.loops >= 1;
     if home && run.last_loop.is_none_or(|(loops, _)| loops != glide.loops) {
         run.first_loop.get_or_insert(memory);
+        if kiosk.resets >= 1 {
+            run.first_cycle.get_or_insert(memory);
+        }
         run.last_loop = Some((glide.loops, memory));
     }
     if now < script.after {
@@ -266,8 +304,10 @@ fn play(
             "loops": glide.loops,
             "resets": kiosk.resets,
             "taps": run.tapped,
+            "pinches": run.pinched,
             "memory": memory.json(),
             "memory_after_first_loop": run.first_loop.map(Memory::json),
+            "memory_after_first_cycle": run.first_cycle.map(Memory::json),
             "memory_after_last_loop": run.last_loop.map(|(_, m)| m.json()),
             "peak_resident_bytes": run.peak_resident,
             "resident_bytes_by_hour": run.resident_by_hour,

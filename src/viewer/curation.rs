@@ -7,6 +7,7 @@ use super::Selection;
 use super::camera::FlyTo;
 use super::loading::Collection;
 use super::rendering::LayoutTransition;
+use super::script;
 use super::ui::fly_to_hotspot;
 use super::{CurationOpen, ViewSettings, ViewerState};
 use bevy::prelude::*;
@@ -182,7 +183,7 @@ fn curation_window(
             if !manifest.clusters.is_empty() {
                 egui::ComboBox::from_id_salt("add-hotspot").selected_text("add a hotspot").show_ui(ui, |ui| {
                     for cluster in &manifest.clusters {
-                        if ui.selectable_label(false, format!("{} ({})", cluster.name, cluster.members.len())).clicked() {
+                        if ui.selectable_label(false, format!("{} ({})", script::shown(&cluster.name), cluster.members.len())).clicked() {
                             let stop = StopFile { hotspot: Some(Reference::Name(cluster.name.clone())), ..default() };
                             curation.tour.stops.push(stop);
                         }
@@ -199,7 +200,7 @@ fn curation_window(
         for (i, stop) in curation.tour.stops.iter_mut().enumerate() {
             ui.push_id(i, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(format!("{}. {}", i + 1, describe(stop, collection))).strong());
+                    ui.label(RichText::new(format!("{}. {}", i + 1, script::shown(&describe(stop, collection)))).strong());
                     if ui.small_button("go").clicked() {
                         if let Some(Reference::Name(name)) = &stop.hotspot
                             && let Some(cluster) = manifest.clusters.iter().find(|c| &c.name == name)

@@ -14,6 +14,7 @@ pub mod lod;
 pub mod picking;
 pub mod poster;
 pub mod rendering;
+pub mod script;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -6,6 +6,7 @@ use super::camera::{FlyTo, FrameAll};
 use super::loading::{Collection, LoadFailure, ViewerAssets};
 use super::picking::{close_up, select};
 use super::rendering::{Emphasis, LayoutTransition, ShowLayout};
+use super::script::shown;
 use super::{CollectionSystems, CurationOpen, Locked, Selection, ViewSettings, ViewerState};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, RichText};
@@ -42,19 +43,28 @@ impl Plugin for UiPlugin {
     }
 }
 
-/// One typeface for all text. egui's default set adds a monospace face and two emoji faces the
+/// One typeface for the text, and a fallback for the letters it lacks (Arabic, Hebrew,
+/// transliteration marks). egui's default set adds a monospace face and two emoji faces the
 /// panels never need: 0.7 MB more for every visitor of the web page to download.
 fn use_one_font(mut contexts: Query<&mut EguiContext, Added<EguiContext>>) {
     for mut context in &mut contexts {
-        let mut fonts = egui::FontDefinitions::empty();
-        let name = "Ubuntu-Light".to_owned();
-        let data = egui::FontData::from_static(epaint_default_fonts::UBUNTU_LIGHT);
-        fonts.font_data.insert(name.clone(), std::sync::Arc::new(data));
-        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
-            fonts.families.insert(family, vec![name.clone()]);
-        }
-        context.get_mut().set_fonts(fonts);
+        context.get_mut().set_fonts(font_definitions());
     }
+}
+
+pub(crate) fn font_definitions() -> egui::FontDefinitions {
+    let mut fonts = egui::FontDefinitions::empty();
+    let main = egui::FontData::from_static(epaint_default_fonts::UBUNTU_LIGHT);
+    // DejaVu's letters are larger and heavier than Ubuntu Light's: brought to the same height.
+    let fallback = egui::FontData::from_static(super::script::FALLBACK_FONT)
+        .tweak(egui::FontTweak { scale: 0.88, ..Default::default() });
+    let faces = ["Ubuntu-Light".to_owned(), "fallback".to_owned()];
+    fonts.font_data.insert(faces[0].clone(), std::sync::Arc::new(main));
+    fonts.font_data.insert(faces[1].clone(), std::sync::Arc::new(fallback));
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts.families.insert(family, faces.to_vec());
+    }
+    fonts
 }
 
 /// What the search box and filters ask for.
@@ -402,11 +412,11 @@ fn panels(
             let search =
                 ui.add(egui::TextEdit::singleline(&mut filters.query).hint_text("filename, tag, category…"));
             if !index.categories.is_empty() {
-                let shown = filters.category.clone().unwrap_or_else(|| "all categories".into());
-                egui::ComboBox::from_id_salt("category").selected_text(shown).show_ui(ui, |ui| {
+                let chosen = filters.category.as_deref().map_or("all categories".into(), shown);
+                egui::ComboBox::from_id_salt("category").selected_text(chosen).show_ui(ui, |ui| {
                     ui.selectable_value(&mut filters.category, None, "all categories");
                     for c in &index.categories {
-                        ui.selectable_value(&mut filters.category, Some(c.clone()), c);
+                        ui.selectable_value(&mut filters.category, Some(c.clone()), shown(c));
                     }
                 });
             }
@@ -451,7 +461,7 @@ fn panels(
                                 .clicked(),
                             None => ui.add_sized([40.0, 40.0], egui::Spinner::new()).clicked(),
                         };
-                        let label = format!("{} ({})", cluster.name, cluster.members.len());
+                        let label = format!("{} ({})", shown(&cluster.name), cluster.members.len());
                         if clicked || ui.link(label).clicked() {
                             fly.write(fly_to_hotspot(&collection, &transition, cluster, settings.image_size));
                         }
@@ -538,7 +548,7 @@ fn panels(
                 }
                 taken.push(rect);
             }
-            let label = egui::Button::new(RichText::new(&cluster.name).color(Color32::WHITE))
+            let label = egui::Button::new(RichText::new(shown(&cluster.name)).color(Color32::WHITE))
                 .fill(Color32::from_black_alpha(160));
             let area = egui::Area::new(id)
                 .fixed_pos(pos)
@@ -601,7 +611,7 @@ fn detail(
         Some(texture) => ui.image(egui::load::SizedTexture::new(texture, size)),
         None => ui.add_sized(size, egui::Spinner::new()),
     };
-    ui.label(RichText::new(&record.filename).strong());
+    ui.label(RichText::new(shown(&record.filename)).strong());
     ui.label(format!("{} × {} px", record.width, record.height));
     let m = &record.metadata;
     let fields = [
@@ -615,12 +625,12 @@ fn detail(
     egui::Grid::new("metadata").num_columns(2).show(ui, |ui| {
         for (name, value) in fields.iter().filter_map(|(n, v)| v.as_ref().map(|v| (*n, v))) {
             ui.label(name);
-            ui.label(value);
+            ui.label(shown(value));
             ui.end_row();
         }
         for (name, value) in &m.extra {
-            ui.label(name);
-            ui.label(value);
+            ui.label(shown(name));
+            ui.label(shown(value));
             ui.end_row();
         }
     });
@@ -649,7 +659,7 @@ fn detail(
                     }
                     None => ui.add_sized([64.0, 64.0], egui::Spinner::new()),
                 };
-                if response.on_hover_text(&manifest.images[other as usize].filename).clicked() {
+                if response.on_hover_text(shown(&manifest.images[other as usize].filename)).clicked() {
                     select(selection, other, collection);
                     fly.write(close_up(transition, other, settings.image_size));
                 }

@@ -235,8 +235,27 @@ pub fn layout(
     if n <= 1 {
         return vec![0.0; n * dims];
     }
+    let start = initial_layout(graph, points, dims, options);
+    layout_from(graph, start, dims, options, progress)
+}
+
+/// [`layout`] from the given start (`n × dims`, of any scale: brought into the 10-wide box the
+/// SGD's step sizes are made for, as umap-learn does with a start it is given). For comparing
+/// stages with umap-learn's (bench/umap_ablation.py).
+pub fn layout_from(
+    graph: &Graph,
+    mut positions: Vec<f32>,
+    dims: usize,
+    options: &UmapOptions,
+    progress: &(dyn Fn(usize, usize, &[f32]) + Sync),
+) -> Vec<f32> {
+    let n = graph.n();
+    assert_eq!(positions.len(), n * dims, "a start of n × dims coordinates");
+    if n <= 1 {
+        return vec![0.0; n * dims];
+    }
     let epochs = options.epochs(n);
-    let mut positions = initial_layout(graph, points, dims, options);
+    into_box(&mut positions, dims, options.seed);
     match dims {
         2 => optimise::<2>(graph, &mut positions, epochs, options, progress),
         3 => optimise::<3>(graph, &mut positions, epochs, options, progress),
@@ -376,7 +395,9 @@ pub fn transform(
 
 /// The starting layout, scaled like umap-learn's: each axis spans 0..10, with a little noise
 /// so that identical points can separate.
-fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
+/// Where the SGD starts, before it is scaled: spectral (per component when the graph is not
+/// connected) or the first principal components.
+pub fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
     let n = graph.n();
     let spectral = match options.init {
         Init::Spectral => match component_labels(graph) {
@@ -385,12 +406,17 @@ fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOpt
         },
         Init::Pca => None,
     };
-    let mut positions = spectral.unwrap_or_else(|| {
+    spectral.unwrap_or_else(|| {
         (0..n)
             .flat_map(|i| (0..dims).map(move |d| if d < points.dims { points.row(i)[d] } else { 0.0 }))
             .collect()
-    });
-    let mut rng = Rng::derive(options.seed, 4, dims as u64);
+    })
+}
+
+/// Each coordinate scaled to 0–10, with a little noise so no two points coincide (umap-learn's).
+fn into_box(positions: &mut [f32], dims: usize, seed: u64) {
+    let n = positions.len() / dims;
+    let mut rng = Rng::derive(seed, 4, dims as u64);
     for d in 0..dims {
         let column = positions.iter().skip(d).step_by(dims);
         let (lo, hi) = column.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
@@ -400,7 +426,6 @@ fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOpt
             *x = (*x - lo) * scale + 1e-4 * rng.normal() as f32 * 10.0;
         }
     }
-    positions
 }
 
 /// The leading nontrivial eigenvectors of the normalised adjacency D^-½ W D^-½ (the smallest of
