@@ -45,10 +45,16 @@ def umap_learn_fit(x, metric, seed, stages):
     t = time.perf_counter()
     layout = reducer.fit_transform(x)
     seconds = time.perf_counter() - t
-    indices, distances = reducer._knn_indices, reducer._knn_dists
-    # Its rows start with the point itself; pixfly's neighbours leave it out.
-    np.save(stages / "knn_indices.npy", indices[:, 1:].astype(np.int64))
-    np.save(stages / "knn_dists.npy", distances[:, 1:].astype(np.float32))
+    if hasattr(reducer, "_knn_indices"):
+        indices, distances = reducer._knn_indices, reducer._knn_dists
+    else:  # under 4,096 points it searches exactly, from all pairwise distances, and keeps none
+        from sklearn.neighbors import NearestNeighbors
+        distances, indices = NearestNeighbors(n_neighbors=15, metric=metric, algorithm="brute").fit(x).kneighbors(x)
+    # Rows hold the point itself (first, but for duplicates); pixfly's neighbours leave it out.
+    keep = indices != np.arange(len(x))[:, None]
+    keep[keep.sum(axis=1) == 15, -1] = False
+    np.save(stages / "knn_indices.npy", indices[keep].reshape(len(x), 14).astype(np.int64))
+    np.save(stages / "knn_dists.npy", distances[keep].reshape(len(x), 14).astype(np.float32))
     graph = reducer.graph_.tocoo()
     save_graph(stages, graph)
     # The start its fit used: the spectral layout of the graph pruned of edges too weak to be
@@ -93,8 +99,9 @@ def pixfly(data_path, out, metric, seed, **given):
     return np.load(out / "layout.npy"), json.loads(result.stdout.strip().splitlines()[-1])["total"]
 
 
-def variants(x, metric, seed, work):
-    """Each variant's layout, by name. `work` holds the data and every run's stages."""
+def variants(x, metric, seed, work, quick=False):
+    """Each variant's layout, by name (only the two end to end when `quick`). `work` holds the
+    data and every run's stages."""
     data = work / "data.npy"
     np.save(data, x)
     theirs, ours = work / "umap-learn", work / "pixfly"
@@ -102,6 +109,9 @@ def variants(x, metric, seed, work):
     layouts, seconds = {}, {}
     layouts["umap-learn"], seconds["umap-learn"] = umap_learn_fit(x, metric, seed, theirs)
     layouts["pixfly"], seconds["pixfly"] = pixfly(data, ours, metric, seed)
+    if quick:
+        return layouts, seconds
+    layouts["pixfly, 50 principal components"], _ = pixfly(data, work / "pca", metric, seed, pca=50)
     layouts["pixfly, exact kNN without PCA"], _ = pixfly(data, work / "exact", metric, seed, pca=x.shape[1], knn="exact")
     layouts["pixfly, umap-learn's kNN"], _ = pixfly(data, work / "their-knn", metric, seed, neighbours=theirs)
     layouts["pixfly, umap-learn's graph"], _ = pixfly(data, work / "their-graph", metric, seed, graph=theirs)
@@ -123,6 +133,7 @@ def main():
     parser.add_argument("--bundle", action="append", default=[], metavar="NAME=BUNDLE",
                         help="a bundle with network vectors and categories (cosine)")
     parser.add_argument("--seeds", default="42,7,1")
+    parser.add_argument("--quick", action="store_true", help="only umap-learn and pixfly end to end")
     args = parser.parse_args()
     sets = [(name, "cosine", lambda b=bundle: bundle_vectors(b)) for name, bundle in (s.split("=", 1) for s in args.bundle)]
     if args.fashion_mnist:
@@ -134,7 +145,7 @@ def main():
         scores, times = {}, {}
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
-                layouts, seconds = variants(x, metric, seed, Path(tmp))
+                layouts, seconds = variants(x, metric, seed, Path(tmp), args.quick)
             for variant, layout in layouts.items():
                 trust, accuracy = quality(x, layout, labels)
                 scores.setdefault(variant, []).append((accuracy, trust))

@@ -180,6 +180,33 @@ fn sigterm_quits_with_exit_code_zero() {
     assert!(!png.exists());
 }
 
+/// The kiosk as installed (no --screenshot) on an X server with no window manager, as a bare
+/// `startx` session has it: the window fills the screen all the same (a full-screen request alone
+/// goes unanswered there), and SIGTERM quits it with 0.
+#[test]
+fn the_kiosk_fills_the_screen_without_a_window_manager() {
+    let script = format!(
+        "{pixfly} kiosk {bundle} & kiosk=$!; sleep 12; xwininfo -root -tree > {out}; kill -TERM $kiosk; wait $kiosk",
+        pixfly = env!("CARGO_BIN_EXE_pixfly"),
+        bundle = bundle().display(),
+        out = temp("fills").join("windows.txt").display(),
+    );
+    let output = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1024x600x24", "sh", "-c", &script])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", LAVAPIPE)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("xvfb-run runs (scripts/install-viewer-deps.sh installs it and xwininfo)");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("full screen on"), "{log}");
+    let windows = std::fs::read_to_string(temp("fills").join("windows.txt")).unwrap();
+    let window =
+        windows.lines().find(|l| l.contains("\"pixfly\"")).unwrap_or_else(|| panic!("no window: {windows}"));
+    assert!(window.contains(" 1024x600+0+0 "), "{window}");
+}
+
 /// Two fingers spreading apart zoom in natively too (the camera's touch controls): the same
 /// visitor with and without a pinch, a few seconds later.
 #[test]

@@ -205,12 +205,60 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
             ui::UiPlugin,
         ))
         .add_systems(Update, apply_background);
+    if let Some(monitor) = options.fullscreen {
+        app.insert_resource(FullScreenOn(monitor)).add_systems(Update, fill_the_monitor);
+    }
     #[cfg(target_arch = "wasm32")]
     app.add_plugins(web::PagePlugin);
     if let Some(poster) = options.poster {
         app.add_plugins(poster::PosterPlugin(poster));
     }
     app
+}
+
+/// The monitor a full-screen window is to fill.
+#[derive(Resource)]
+struct FullScreenOn(bevy::window::MonitorSelection);
+
+/// Without a window manager (X started bare, as a kiosk may be) a request for full screen goes
+/// unanswered and the window stays at its first size: the window also asks for the monitor's
+/// place and size itself, once the monitors are known. With a window manager it changes nothing.
+fn fill_the_monitor(
+    on: Res<FullScreenOn>,
+    monitors: Query<(Entity, &bevy::window::Monitor, Has<bevy::window::PrimaryMonitor>)>,
+    mut window: Single<&mut Window, With<bevy::window::PrimaryWindow>>,
+    mut done: Local<bool>,
+) {
+    use bevy::window::{MonitorSelection, WindowPosition};
+    if *done || monitors.is_empty() {
+        return;
+    }
+    // Spawned in the system's order, which is what MonitorSelection::Index counts in.
+    let mut listed: Vec<_> = monitors.iter().collect();
+    listed.sort_by_key(|(entity, ..)| *entity);
+    let primary = listed.iter().find(|(.., primary)| *primary).or(listed.first());
+    let chosen = match on.0 {
+        MonitorSelection::Index(n) => listed.get(n).or_else(|| {
+            warn!(
+                "there is no monitor {n} (counting from 0, {} found): full screen on the primary one",
+                listed.len()
+            );
+            primary
+        }),
+        _ => primary,
+    };
+    *done = true;
+    let Some((_, monitor, _)) = chosen else { return };
+    info!(
+        "full screen on {} ({}×{} at {},{})",
+        monitor.name.as_deref().unwrap_or("a monitor"),
+        monitor.physical_width,
+        monitor.physical_height,
+        monitor.physical_position.x,
+        monitor.physical_position.y
+    );
+    window.position = WindowPosition::At(monitor.physical_position);
+    window.resolution.set_physical_resolution(monitor.physical_width, monitor.physical_height);
 }
 
 fn apply_background(settings: Res<ViewSettings>, mut clear: ResMut<ClearColor>) {

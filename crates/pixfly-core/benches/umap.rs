@@ -5,7 +5,7 @@
 //! spread-out layout `spread.npy` and `hotspots.npy` (each point's hotspot, -1 for none) into
 //! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
 //! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
-//! `PIXFLY_BENCH_PCA` (principal components kept, 50) and `PIXFLY_BENCH_KNN` (auto | exact |
+//! `PIXFLY_BENCH_PCA` (principal components kept; `reduce::search_dims` by default) and `PIXFLY_BENCH_KNN` (auto | exact |
 //! descent) choose options; `PIXFLY_BENCH_SEED` the seed.
 //!
 //! For swapping stages with umap-learn's (bench/umap_ablation.py) it also writes what each stage
@@ -46,7 +46,7 @@ fn main() {
     let mut times: Vec<(&str, f64)> = Vec::new();
     let mut timed = |name, since: Instant| times.push((name, since.elapsed().as_secs_f64()));
     let t = Instant::now();
-    let pca_dims = std::env::var("PIXFLY_BENCH_PCA").map_or(reduce::PCA_DIMS, |v| v.parse().unwrap());
+    let pca_dims = std::env::var("PIXFLY_BENCH_PCA").ok().map(|v| v.parse().unwrap());
     let prepared = reduce::prepare(&points, metric, pca_dims);
     timed("pca", t);
     let t = Instant::now();
