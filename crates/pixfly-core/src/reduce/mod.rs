@@ -59,18 +59,20 @@ impl FromStr for Metric {
 pub const PCA_DIMS: usize = 50;
 
 /// Principal components the neighbour search uses for `n` points of `dims`: `pca_dims` when
-/// given; by default all of them while the search is exact (the neighbours of the full space,
-/// as umap-learn finds them: on the emoji's network vectors, 50 components cost UMAP 2D 0.014
-/// of trustworthiness), [`PCA_DIMS`] beyond, where NN-descent needs short vectors to be fast.
-pub fn search_dims(n: usize, dims: usize, pca_dims: Option<usize>) -> usize {
-    pca_dims.unwrap_or(if n <= knn::EXACT_LIMIT { dims } else { PCA_DIMS })
+/// given; by default, for network vectors (cosine), all of them while the search is exact (the
+/// neighbours of the full space, as umap-learn finds them: on the emoji's vectors 50 components
+/// cost UMAP 2D 0.014 of trustworthiness), else [`PCA_DIMS`]: NN-descent needs short vectors to
+/// be fast, and on Euclidean data (pixels, Gaussians) the full space measured no better.
+pub fn search_dims(n: usize, dims: usize, metric: Metric, pca_dims: Option<usize>) -> usize {
+    let exact = n <= knn::EXACT_LIMIT;
+    pca_dims.unwrap_or(if exact && metric == Metric::Cosine { dims } else { PCA_DIMS })
 }
 
 /// Ready points for the neighbour search, where all distances are Euclidean: rows are
 /// L2-normalised for the cosine metric (so the squared chord length is twice the cosine
 /// distance), then projected on their principal components ([`search_dims`] of them).
 pub fn prepare(points: &Points, metric: Metric, pca_dims: Option<usize>) -> Points {
-    let keep = search_dims(points.n, points.dims, pca_dims);
+    let keep = search_dims(points.n, points.dims, metric, pca_dims);
     if metric == Metric::Euclidean {
         return pca::project(points, keep);
     }
