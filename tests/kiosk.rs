@@ -207,6 +207,73 @@ fn the_kiosk_fills_the_screen_without_a_window_manager() {
     assert!(window.contains(" 1024x600+0+0 "), "{window}");
 }
 
+/// Two monitors side by side (Xorg's dummy driver with two outputs: Xvfb cannot have two):
+/// `--display 1` fills the one on the right, `--display 0` the one on the left.
+#[test]
+fn the_kiosk_fills_the_monitor_it_is_given() {
+    let dir = temp("monitors");
+    let config = dir.join("xorg.conf");
+    std::fs::write(&config, DUMMY_XORG).unwrap();
+    for (display, expected) in [("1", " 1024x576+1280+0 "), ("0", " 1280x720+0+0 ")] {
+        let windows = dir.join(format!("windows-{display}.txt"));
+        let script = format!(
+            "Xorg -config {config} -noreset -nolisten tcp -logfile {dir}/xorg.log -displayfd 3 3> {dir}/display & xorg=$!; \
+             sleep 3; export DISPLAY=:$(cat {dir}/display); \
+             xrandr --addmode DUMMY1 1024x576 && \
+             xrandr --output DUMMY0 --mode 1280x720 --pos 0x0 --output DUMMY1 --mode 1024x576 --pos 1280x0 && \
+             {{ {pixfly} kiosk {bundle} --display {display} & kiosk=$!; sleep 12; xwininfo -root -tree > {windows}; \
+             kill -TERM $kiosk; wait $kiosk; code=$?; }}; kill $xorg; exit ${{code:-1}}",
+            config = config.display(),
+            dir = dir.display(),
+            pixfly = env!("CARGO_BIN_EXE_pixfly"),
+            bundle = bundle().display(),
+            windows = windows.display(),
+        );
+        let output = Command::new("sh")
+            .args(["-c", &script])
+            .env("WGPU_BACKEND", "vulkan")
+            .env("VK_ICD_FILENAMES", LAVAPIPE)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sh runs");
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "Xorg, xrandr or the kiosk failed (scripts/install-viewer-deps.sh installs them): {log}"
+        );
+        let windows = std::fs::read_to_string(&windows).unwrap();
+        let window = windows
+            .lines()
+            .find(|l| l.contains("\"pixfly\""))
+            .unwrap_or_else(|| panic!("no window: {windows}"));
+        assert!(window.contains(expected), "--display {display}: {window}\n{log}");
+    }
+}
+
+/// An X server with a 2304 × 720 screen and the dummy driver's outputs, for two monitors.
+const DUMMY_XORG: &str = r#"
+Section "Device"
+  Identifier "dummy"
+  Driver "dummy"
+  VideoRam 256000
+EndSection
+Section "Monitor"
+  Identifier "monitor"
+  HorizSync 5.0-1000.0
+  VertRefresh 5.0-200.0
+EndSection
+Section "Screen"
+  Identifier "screen"
+  Device "dummy"
+  Monitor "monitor"
+  DefaultDepth 24
+  SubSection "Display"
+    Depth 24
+    Virtual 2304 720
+  EndSubSection
+EndSection
+"#;
+
 /// Two fingers spreading apart zoom in natively too (the camera's touch controls): the same
 /// visitor with and without a pinch, a few seconds later.
 #[test]

@@ -22,7 +22,7 @@ pub struct KioskArgs {
     /// Seconds without a touch before "Are you still exploring?" (then 10 s more to the reset).
     #[arg(long, default_value_t = 90.0, value_parser = parse_idle)]
     idle: f32,
-    /// The monitor to fill, counted from 0 as the system lists them; the primary one by default.
+    /// The monitor to fill, counted from 0 from the left (then from the top); the primary one by default.
     #[arg(long, value_name = "N")]
     display: Option<usize>,
     /// Run on simulated time, write this picture and exit (for tests and posters).

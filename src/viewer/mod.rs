@@ -169,7 +169,9 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
     let plugins = DefaultPlugins.build().disable::<bevy::log::LogPlugin>();
     #[cfg(target_arch = "wasm32")]
     let plugins = DefaultPlugins.build();
-    let mode = options.fullscreen.map_or(WindowMode::Windowed, WindowMode::BorderlessFullscreen);
+    // On the primary monitor first; `fill_the_monitor` moves it to the chosen one.
+    let primary = WindowMode::BorderlessFullscreen(bevy::window::MonitorSelection::Primary);
+    let mode = options.fullscreen.map_or(WindowMode::Windowed, |_| primary);
     let window = WindowPlugin {
         primary_window: Some(Window {
             title: "pixfly".into(),
@@ -220,9 +222,12 @@ pub fn app(options: ViewOptions, load_bundle: bool) -> App {
 #[derive(Resource)]
 struct FullScreenOn(bevy::window::MonitorSelection);
 
-/// Without a window manager (X started bare, as a kiosk may be) a request for full screen goes
-/// unanswered and the window stays at its first size: the window also asks for the monitor's
-/// place and size itself, once the monitors are known. With a window manager it changes nothing.
+/// The monitor to fill, chosen here rather than by winit: `MonitorSelection::Index` counts in
+/// an order the system does not promise (two monitors under Xorg came out swapped), while a
+/// technician counts monitors from the left. Without a window manager (X started bare, as a
+/// kiosk may be) a request for full screen also goes unanswered and the window stays at its
+/// first size: the window asks for the monitor's place and size itself. With a window manager
+/// that changes nothing.
 fn fill_the_monitor(
     on: Res<FullScreenOn>,
     monitors: Query<(Entity, &bevy::window::Monitor, Has<bevy::window::PrimaryMonitor>)>,
@@ -233,9 +238,9 @@ fn fill_the_monitor(
     if *done || monitors.is_empty() {
         return;
     }
-    // Spawned in the system's order, which is what MonitorSelection::Index counts in.
+    // Left to right, then top to bottom.
     let mut listed: Vec<_> = monitors.iter().collect();
-    listed.sort_by_key(|(entity, ..)| *entity);
+    listed.sort_by_key(|(_, m, _)| (m.physical_position.x, m.physical_position.y));
     let primary = listed.iter().find(|(.., primary)| *primary).or(listed.first());
     let chosen = match on.0 {
         MonitorSelection::Index(n) => listed.get(n).or_else(|| {
@@ -248,15 +253,17 @@ fn fill_the_monitor(
         _ => primary,
     };
     *done = true;
-    let Some((_, monitor, _)) = chosen else { return };
+    let Some(&(entity, monitor, _)) = chosen else { return };
     info!(
-        "full screen on {} ({}×{} at {},{})",
+        "full screen on {} ({}×{} at {},{}; monitors from the left: {})",
         monitor.name.as_deref().unwrap_or("a monitor"),
         monitor.physical_width,
         monitor.physical_height,
         monitor.physical_position.x,
-        monitor.physical_position.y
+        monitor.physical_position.y,
+        listed.iter().map(|(_, m, _)| m.name.as_deref().unwrap_or("?")).collect::<Vec<_>>().join(", ")
     );
+    window.mode = WindowMode::BorderlessFullscreen(MonitorSelection::Entity(entity));
     window.position = WindowPosition::At(monitor.physical_position);
     window.resolution.set_physical_resolution(monitor.physical_width, monitor.physical_height);
 }
