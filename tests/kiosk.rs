@@ -201,9 +201,7 @@ fn the_kiosk_fills_the_screen_without_a_window_manager() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{log}");
     assert!(log.contains("full screen on"), "{log}");
-    let windows = std::fs::read_to_string(temp("fills").join("windows.txt")).unwrap();
-    let window =
-        windows.lines().find(|l| l.contains("\"pixfly\"")).unwrap_or_else(|| panic!("no window: {windows}"));
+    let window = pixfly_window(&temp("fills").join("windows.txt"));
     assert!(window.contains(" 1024x600+0+0 "), "{window}");
 }
 
@@ -241,13 +239,16 @@ fn the_kiosk_fills_the_monitor_it_is_given() {
             output.status.success(),
             "Xorg, xrandr or the kiosk failed (scripts/install-viewer-deps.sh installs them): {log}"
         );
-        let windows = std::fs::read_to_string(&windows).unwrap();
-        let window = windows
-            .lines()
-            .find(|l| l.contains("\"pixfly\""))
-            .unwrap_or_else(|| panic!("no window: {windows}"));
+        let window = pixfly_window(&windows);
         assert!(window.contains(expected), "--display {display}: {window}\n{log}");
     }
+}
+
+/// pixfly's window in `xwininfo -root -tree`'s listing: its line, with the size and place.
+fn pixfly_window(listing: &Path) -> String {
+    let windows = std::fs::read_to_string(listing).unwrap();
+    let window = windows.lines().find(|l| l.contains("\"pixfly\""));
+    window.unwrap_or_else(|| panic!("no window: {windows}")).to_string()
 }
 
 /// An X server with a 2304 × 720 screen and the dummy driver's outputs, for two monitors.

@@ -13,8 +13,8 @@ use unicode_bidi::BidiInfo;
 pub const FALLBACK_FONT: &[u8] = include_bytes!("../../assets/fonts/fallback.ttf");
 
 /// `text` as it is to be drawn left to right: unchanged unless it holds right-to-left letters.
-/// Each line is ordered on its own; a paragraph that egui wraps reads line by line from the
-/// bottom (short labels and captions, what bundles hold, are not wrapped).
+/// Each paragraph is ordered as one line: where egui wraps a long right-to-left one (a kiosk
+/// card's description), its lines read from the bottom.
 pub fn shown(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_right_to_left) {
         return Cow::Borrowed(text);

@@ -4,9 +4,9 @@
 //! Reads `PIXFLY_BENCH_INPUT` (an `n × d` float32 `.npy`), writes `layout.npy` (`n × 2`), its
 //! spread-out layout `spread.npy` and `hotspots.npy` (each point's hotspot, -1 for none) into
 //! `PIXFLY_BENCH_OUTPUT`, and prints the seconds each stage took as one JSON line.
-//! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca) and
-//! `PIXFLY_BENCH_PCA` (principal components kept; `reduce::search_dims` by default) and `PIXFLY_BENCH_KNN` (auto | exact |
-//! descent) choose options; `PIXFLY_BENCH_SEED` the seed.
+//! `PIXFLY_BENCH_METRIC` (euclidean), `PIXFLY_BENCH_INIT` (spectral | pca),
+//! `PIXFLY_BENCH_PCA` (principal components kept; `reduce::search_dims` by default) and
+//! `PIXFLY_BENCH_KNN` (auto | exact | descent) choose options; `PIXFLY_BENCH_SEED` the seed.
 //!
 //! For swapping stages with umap-learn's (bench/umap_ablation.py) it also writes what each stage
 //! made — `knn_indices.npy`/`knn_dists.npy` (`n × k`, the point itself not included),

@@ -393,8 +393,6 @@ pub fn transform(
     current
 }
 
-/// The starting layout, scaled like umap-learn's: each axis spans 0..10, with a little noise
-/// so that identical points can separate.
 /// Where the SGD starts, before it is scaled: spectral (per component when the graph is not
 /// connected) or the first principal components.
 pub fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &UmapOptions) -> Vec<f32> {
@@ -413,7 +411,8 @@ pub fn initial_layout(graph: &Graph, points: &Points, dims: usize, options: &Uma
     })
 }
 
-/// Each coordinate scaled to 0–10, with a little noise so no two points coincide (umap-learn's).
+/// The start scaled like umap-learn's: each axis spans 0..10, with a little noise so that
+/// identical points can separate.
 fn into_box(positions: &mut [f32], dims: usize, seed: u64) {
     let n = positions.len() / dims;
     let mut rng = Rng::derive(seed, 4, dims as u64);
