@@ -37,6 +37,34 @@ fn add_images(dir: &Path, csv: &mut String, group: u32, from: u32, count: u32) {
     }
 }
 
+/// Every image's similar images are its nearest by cosine distance, as a full search finds them
+/// (each listed one no farther than the true k-th nearest).
+fn assert_similar_lists_exact(dir: &Path) {
+    let bundle = Bundle::open(dir).unwrap();
+    let vectors = bundle.read_embeddings(dir).unwrap().expect("vectors");
+    let n = vectors.nrows();
+    let row = |i: usize| vectors.row(i).to_vec();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let distance =
+        |a: &[f32], b: &[f32]| 1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() / (norm(a) * norm(b));
+    for i in 0..n {
+        let me = row(i);
+        let listed = bundle.similar(i as u32);
+        assert_eq!(listed.len(), 12);
+        let mut all: Vec<f32> = (0..n).filter(|&j| j != i).map(|j| distance(&me, &row(j))).collect();
+        all.sort_by(f32::total_cmp);
+        for &j in listed {
+            assert_ne!(j as usize, i);
+            let d = distance(&me, &row(j as usize));
+            assert!(
+                d <= all[11] + 1e-5,
+                "image {i} lists {j} at {d}, but 12 images are nearer than {}",
+                all[11]
+            );
+        }
+    }
+}
+
 fn build_into(images: &Path, csv: &Path, out: &Path, extra: &[&str]) -> String {
     let mut args = vec!["--embeddings", csv.to_str().unwrap(), "--min-cluster-size", "20"];
     args.extend(extra);
@@ -146,6 +174,8 @@ fn new_images_join_the_layout_without_moving_the_old_ones() {
     let info = pixfly(&["info".as_ref(), out.as_os_str()]);
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(info.contains("180 images laid out in full, 9 placed among them since"), "{info}");
+    // The similar-image lists were updated, not searched again: still exactly the nearest.
+    assert_similar_lists_exact(&out);
 
     // Removed files leave; the others stay put.
     for name in ["g0_000.png", "g1_001.png", "g2_002.png"] {
@@ -156,6 +186,7 @@ fn new_images_join_the_layout_without_moving_the_old_ones() {
     assert_eq!(third.manifest.image_count, 186);
     assert!(moved(&positions(&second, "umap2d"), &positions(&third, "umap2d")) < 1e-4);
     assert_eq!(Fit::summary(&out).unwrap().transformed, 9);
+    assert_similar_lists_exact(&out);
 
     // --relayout: everything afresh, the count starts again.
     let stdout = build_into(&images, &csv_path, &out, &["--relayout"]);

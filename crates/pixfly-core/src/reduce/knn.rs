@@ -9,6 +9,7 @@ use super::{Metric, Points, Rng};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use wide::f32x8;
 
 /// Up to this many points, the exact search is about as fast as the approximate one.
@@ -75,41 +76,21 @@ pub fn nearest_among(
     k: usize,
     metric: Metric,
 ) -> Neighbours {
-    // Room for every query's list whether or not the query is among the candidates.
-    let k = k.min(candidates.len().saturating_sub(1));
-    let rows: Vec<Vec<(f32, u32)>> = queries
-        .par_iter()
-        .map(|&q| {
-            let me = points.row(q);
-            let mut all: Vec<(f32, u32)> = candidates
-                .iter()
-                .enumerate()
-                .filter(|&(_, &row)| row != q)
-                .map(|(c, &row)| (squared_distance(me, points.row(row)), c as u32))
-                .collect();
-            if k > 0 && k < all.len() {
-                all.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            }
-            all.truncate(k);
-            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            all
-        })
-        .collect();
-    let indices = rows.iter().flatten().map(|&(_, c)| c).collect();
-    let distances = rows
-        .iter()
-        .flatten()
-        .map(|&(d2, _)| match metric {
-            Metric::Cosine => d2.max(0.0) / 2.0,
-            Metric::Euclidean => d2.max(0.0).sqrt(),
-        })
-        .collect();
-    Neighbours { n: queries.len(), k, indices, distances }
+    // Room for every query's list, one short when a query is among the candidates.
+    let mut candidate = vec![false; points.n];
+    candidates.iter().for_each(|&c| candidate[c] = true);
+    let overlap = queries.iter().any(|&q| candidate[q]);
+    let k = k.min(candidates.len().saturating_sub(usize::from(overlap)));
+    let mut heaps = Heaps::new(queries.len(), k);
+    if k > 0 {
+        exact_among(points, queries, candidates, &mut heaps);
+    }
+    heaps.into_neighbours(metric)
 }
 
 /// Squared Euclidean distance, written so the compiler vectorises it.
 #[inline]
-fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
@@ -226,10 +207,32 @@ const CANDIDATE_BLOCK: usize = 512;
 
 /// Exact search: |a − b|² = |a|² + |b|² − 2 a·b, with the dot products from matrix products.
 fn exact_search(points: &Points, heaps: &mut Heaps) {
-    let (n, d) = (points.n, points.dims);
-    let x = MatRef::from_row_major_slice(&points.data, n, d);
-    let norms: Vec<f32> = points.data.chunks_exact(d.max(1)).map(|r| r.iter().map(|v| v * v).sum()).collect();
-    let norms = if d == 0 { vec![0.0; n] } else { norms };
+    let every: Vec<usize> = (0..points.n).collect();
+    exact_among(points, &every, &every, heaps);
+}
+
+/// The exact search of `queries` (rows of `points`, one heap each) among `candidates` (rows;
+/// heaps hold positions in it), a query never finding itself.
+fn exact_among(points: &Points, queries: &[usize], candidates: &[usize], heaps: &mut Heaps) {
+    let d = points.dims;
+    // The picked rows side by side (the points themselves when every row is picked, in order).
+    let rows = |picked: &[usize]| -> Cow<[f32]> {
+        if picked.len() == points.n && picked.iter().enumerate().all(|(i, &r)| i == r) {
+            Cow::Borrowed(&points.data)
+        } else {
+            Cow::Owned(picked.iter().flat_map(|&r| points.row(r)).copied().collect())
+        }
+    };
+    let (query_rows, candidate_rows) = (rows(queries), rows(candidates));
+    let q_matrix = MatRef::from_row_major_slice(&query_rows, queries.len(), d);
+    let c_matrix = MatRef::from_row_major_slice(&candidate_rows, candidates.len(), d);
+    let norm = |r: usize| points.row(r).iter().map(|v| v * v).sum::<f32>();
+    let candidate_norms: Vec<f32> = candidates.iter().map(|&r| norm(r)).collect();
+    let query_norms: Vec<f32> = queries.iter().map(|&r| norm(r)).collect();
+    // Where each query sits among the candidates (usize::MAX: it is not one of them).
+    let mut position = vec![usize::MAX; points.n];
+    candidates.iter().enumerate().for_each(|(c, &r)| position[r] = c);
+    let n = candidates.len();
     let k = heaps.k;
     heaps
         .ids
@@ -239,8 +242,8 @@ fn exact_search(points: &Points, heaps: &mut Heaps) {
         .enumerate()
         .for_each(|(block, ((ids, dists), fresh))| {
             let first = block * QUERY_BLOCK;
-            let queries = ids.len() / k;
-            let mut dots = Mat::<f32>::zeros(CANDIDATE_BLOCK, queries);
+            let count_q = ids.len() / k;
+            let mut dots = Mat::<f32>::zeros(CANDIDATE_BLOCK, count_q);
             for start in (0..n).step_by(CANDIDATE_BLOCK) {
                 let count = CANDIDATE_BLOCK.min(n - start);
                 let mut dots = dots.as_mut().subrows_mut(0, count);
@@ -248,23 +251,22 @@ fn exact_search(points: &Points, heaps: &mut Heaps) {
                 matmul(
                     dots.as_mut(),
                     Accum::Replace,
-                    x.subrows(start, count),
-                    x.subrows(first, queries).transpose(),
+                    c_matrix.subrows(start, count),
+                    q_matrix.subrows(first, count_q).transpose(),
                     -2.0,
                     Par::Seq,
                 );
-                for q in 0..queries {
+                for q in 0..count_q {
                     let r = q * k..(q + 1) * k;
                     let mut heap =
                         Heap { ids: &mut ids[r.clone()], dists: &mut dists[r.clone()], fresh: &mut fresh[r] };
-                    let me = first + q;
                     let column = dots.as_ref().col(q).try_as_col_major().expect("a contiguous column");
                     offer_block(
                         &mut heap,
-                        me,
+                        position[queries[first + q]],
                         start,
-                        norms[me],
-                        &norms[start..start + count],
+                        query_norms[first + q],
+                        &candidate_norms[start..start + count],
                         column.as_slice(),
                     );
                 }
@@ -536,6 +538,28 @@ mod tests {
             let (ids, dists) = found.of(i);
             assert_eq!(ids, all[..10].iter().map(|a| a.1).collect::<Vec<_>>());
             assert!((dists[9] - all[9].0).abs() < 1e-3);
+        }
+    }
+
+    /// Some rows among others, against a plain loop: positions in the candidate list, and a
+    /// query that is a candidate never finds itself.
+    #[test]
+    fn nearest_among_finds_the_true_neighbours() {
+        let points = random_points(900, 11, 4);
+        let candidates: Vec<usize> = (0..900).filter(|r| r % 3 != 0).rev().collect();
+        let queries = [0, 1, 2, 299, 898];
+        let found = nearest_among(&points, &queries, &candidates, 7, Metric::Euclidean);
+        for (q, &row) in queries.iter().enumerate() {
+            let mut all: Vec<(f32, u32)> = (candidates.iter().enumerate())
+                .filter(|&(_, &c)| c != row)
+                .map(|(position, &c)| {
+                    (squared_distance(points.row(row), points.row(c)).sqrt(), position as u32)
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (ids, dists) = found.of(q);
+            assert_eq!(ids, all[..7].iter().map(|a| a.1).collect::<Vec<_>>(), "query {row}");
+            assert!((dists[6] - all[6].0).abs() < 1e-3);
         }
     }
 

@@ -18,6 +18,7 @@ use std::path::Path;
 /// Where a bundle keeps its fit, relative to the bundle.
 pub const FIT_FILE: &str = "cache/layout/fit-v1.json";
 const COORDINATES_FILE: &str = "cache/layout/fit-v1.f32";
+const SIMILAR_FILE: &str = "cache/layout/fit-v1.similar.u32";
 
 /// A fit no longer speaks for a collection that has grown by more than half since.
 const MOST_NEW: f64 = 0.5;
@@ -36,6 +37,12 @@ pub struct Fit {
     pub transformed: usize,
     /// Members and representative, as indices into `hashes`.
     pub hotspots: Vec<(Vec<u32>, u32)>,
+    /// Similar images a row (0: none kept; fits made before they were), whose lists are in
+    /// `similar` as indices into `hashes`: an addition updates them instead of searching again.
+    #[serde(default)]
+    pub similar_k: usize,
+    #[serde(skip)]
+    similar: Vec<u32>,
     #[serde(skip)]
     raw3d: Vec<f32>,
     #[serde(skip)]
@@ -68,7 +75,15 @@ impl Fit {
                 .hotspots
                 .iter()
                 .all(|(members, rep)| (*rep as usize) < n && members.iter().all(|&m| (m as usize) < n));
-        valid.then(|| Fit { raw3d: raw3d.to_vec(), raw2d: raw2d.to_vec(), ..fit })
+        if !valid {
+            return None;
+        }
+        let k = fit.similar_k;
+        let similar = read_u32s(&bundle.join(SIMILAR_FILE), n * k)
+            .filter(|s| s.iter().all(|&j| (j as usize) < n))
+            .unwrap_or_default();
+        let similar_k = if similar.is_empty() { 0 } else { k };
+        Some(Fit { raw3d: raw3d.to_vec(), raw2d: raw2d.to_vec(), similar, similar_k, ..fit })
     }
 
     /// The fit's record without its coordinates (for `pixfly info`).
@@ -86,6 +101,8 @@ impl Fit {
         let values = self.raw3d.iter().chain(&self.raw2d);
         let bytes: Vec<u8> = values.flat_map(|v| v.to_le_bytes()).collect();
         write_atomic(&bundle.join(COORDINATES_FILE), &bytes)?;
+        let similar: Vec<u8> = self.similar.iter().flat_map(|v| v.to_le_bytes()).collect();
+        write_atomic(&bundle.join(SIMILAR_FILE), &similar)?;
         write_atomic(&bundle.join(FIT_FILE), &serde_json::to_vec(self).expect("a fit serialises"))
     }
 }
@@ -121,6 +138,8 @@ pub fn places(
             fitted: hashes.len(),
             transformed: 0,
             hotspots: places.hotspots.iter().map(|g| (g.members.clone(), g.representative)).collect(),
+            similar_k: places.similar.k,
+            similar: places.similar.indices.clone(),
             raw3d: places.raw3d.clone(),
             raw2d: places.raw2d.clone(),
         };
@@ -141,11 +160,15 @@ pub fn places(
         return full(progress);
     }
     progress.stage("Placing new images (UMAP transform)", 1);
-    let prepared = prepare(vectors, options.metric, options.pca_dims);
-    // The same "similar images" a full layout finds.
-    let k = options.umap.n_neighbors.saturating_sub(1).max(SIMILAR);
-    let similar = knn::nearest(&prepared, k, options.metric, options.umap.seed).truncated(SIMILAR);
+    let prepared = search_points(vectors, options);
     let old_rows: Vec<usize> = kept.iter().map(|&(i, _)| i).collect();
+    let similar = if fit.similar_k == SIMILAR && vectors.n > SIMILAR {
+        updated_similar(&prepared, &fit, &kept, &new, options.metric)
+    } else {
+        // The same "similar images" a full layout finds.
+        let k = options.umap.n_neighbors.saturating_sub(1).max(SIMILAR);
+        knn::nearest(&prepared, k, options.metric, options.umap.seed).truncated(SIMILAR)
+    };
     let k = options.umap.n_neighbors;
     let nearest = knn::nearest_among(&prepared, &new, &old_rows, k, options.metric);
     // Old rows first, then the new: a new point's neighbours index [old..., new...].
@@ -164,7 +187,9 @@ pub fn places(
         }
         all
     });
-    let hotspots = carry_hotspots(&fit, &kept, &new, &nearest, &old_rows, &prepared);
+    let hotspots = carry_hotspots(&fit, &kept, &new, &nearest, &old_rows, || {
+        prepare(vectors, options.metric, options.pca_dims)
+    });
     progress.advance();
     let transformed = fit.transformed + new.len();
     let placement = Placement { placed: new.len(), fitted: fit.fitted, transformed };
@@ -175,6 +200,8 @@ pub fn places(
         fitted: fit.fitted,
         transformed,
         hotspots: hotspots.iter().map(|g| (g.members.clone(), g.representative)).collect(),
+        similar_k: similar.k,
+        similar: similar.indices.clone(),
         raw3d: raw3d.clone(),
         raw2d: raw2d.clone(),
     };
@@ -187,6 +214,90 @@ pub fn places(
         raw2d,
     };
     (places, next, placement)
+}
+
+/// The points [`prepare`] gives, but not rotated onto their principal axes when every axis is
+/// kept: distances are the same, and the PCA of 1,280-wide vectors would be most of an
+/// addition's time.
+fn search_points(vectors: &Points, options: &LayoutOptions) -> Points {
+    let all = super::search_dims(vectors.n, vectors.dims, options.metric, options.pca_dims) >= vectors.dims;
+    match (all, options.metric) {
+        (true, super::Metric::Cosine) => {
+            let data =
+                vectors.data.chunks_exact(vectors.dims.max(1)).flat_map(crate::embed::model::normalised);
+            Points::new(data.collect(), vectors.n, vectors.dims)
+        }
+        (true, super::Metric::Euclidean) => vectors.clone(),
+        (false, _) => prepare(vectors, options.metric, options.pca_dims),
+    }
+}
+
+/// Every image's [`SIMILAR`] nearest, from the fit's lists: an old image's list takes in the new
+/// images nearer than its own, a new image's is searched among all, and an old image that lost
+/// a listed image (removed, or its vector changed) is searched again. `points` as searched.
+fn updated_similar(
+    points: &Points,
+    fit: &Fit,
+    kept: &[(usize, usize)],
+    new: &[usize],
+    metric: super::Metric,
+) -> knn::Neighbours {
+    let (n, k) = (points.n, SIMILAR);
+    let mut now = vec![None; fit.hashes.len()];
+    for &(i, j) in kept {
+        now[j] = Some(i as u32);
+    }
+    let every: Vec<usize> = (0..n).collect();
+    let (mut whole, mut redo) = (Vec::new(), Vec::new());
+    for &(i, j) in kept {
+        let list: Option<Vec<u32>> =
+            fit.similar[j * k..(j + 1) * k].iter().map(|&m| now[m as usize]).collect();
+        match list {
+            Some(list) => whole.push((i, list)),
+            None => redo.push(i),
+        }
+    }
+    let mut rows: Vec<Vec<(f32, u32)>> = vec![Vec::new(); n];
+    let d2 = |a: usize, b: u32| knn::squared_distance(points.row(a), points.row(b as usize));
+    if !new.is_empty() {
+        let old_rows: Vec<usize> = whole.iter().map(|&(i, _)| i).collect();
+        let nearest_new = knn::nearest_among(points, &old_rows, new, k, metric);
+        for (q, (i, list)) in whole.iter().enumerate() {
+            let newcomers = nearest_new.of(q).0.iter().map(|&c| new[c as usize] as u32);
+            rows[*i] = list.iter().copied().chain(newcomers).map(|m| (d2(*i, m), m)).collect();
+        }
+    } else {
+        whole.iter().for_each(|(i, list)| rows[*i] = list.iter().map(|&m| (d2(*i, m), m)).collect());
+    }
+    for (searched, found) in [
+        (new, &knn::nearest_among(points, new, &every, k, metric)),
+        (&redo[..], &knn::nearest_among(points, &redo, &every, k, metric)),
+    ] {
+        for (q, &i) in searched.iter().enumerate() {
+            rows[i] = found.of(q).0.iter().map(|&m| (d2(i, m), m)).collect();
+        }
+    }
+    let mut indices = Vec::with_capacity(n * k);
+    let mut distances = Vec::with_capacity(n * k);
+    for row in &mut rows {
+        row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for &(d2, m) in &row[..k] {
+            indices.push(m);
+            distances.push(match metric {
+                super::Metric::Cosine => d2.max(0.0) / 2.0,
+                super::Metric::Euclidean => d2.max(0.0).sqrt(),
+            });
+        }
+    }
+    knn::Neighbours { n, k, indices, distances }
+}
+
+fn read_u32s(path: &Path, count: usize) -> Option<Vec<u32>> {
+    if std::fs::metadata(path).ok()?.len() != (count * 4) as u64 {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    Some(bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 fn digest(vector: &[f32]) -> u64 {
@@ -202,7 +313,7 @@ fn carry_hotspots(
     new: &[usize],
     nearest: &knn::Neighbours,
     old_rows: &[usize],
-    prepared: &Points,
+    prepared: impl FnOnce() -> Points,
 ) -> Vec<clusters::Group> {
     let mut now = vec![None; fit.hashes.len()];
     for &(i, j) in kept {
@@ -240,10 +351,14 @@ fn carry_hotspots(
         }
     }
     groups.retain(|g| g.members.len() >= 2);
+    // Medoids are found on the principal axes: only worked out when a representative left.
+    let mut prepared = Some(prepared);
+    let mut points = None;
     for group in &mut groups {
         group.members.sort_unstable();
         if group.representative == u32::MAX {
-            group.representative = clusters::medoid(&group.members, prepared);
+            let points = points.get_or_insert_with(|| prepared.take().expect("taken once")());
+            group.representative = clusters::medoid(&group.members, points);
         }
     }
     groups.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
