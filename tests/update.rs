@@ -194,3 +194,61 @@ fn new_images_join_the_layout_without_moving_the_old_ones() {
     let fit = Fit::summary(&out).unwrap();
     assert_eq!((fit.fitted, fit.transformed), (186, 0));
 }
+
+/// Where each image's cell is: (atlas path, rect), by filename.
+fn cells(bundle: &Bundle) -> HashMap<String, (String, [u32; 4])> {
+    let atlases = &bundle.manifest.atlases;
+    let images = bundle.manifest.images.iter();
+    images.map(|i| (i.filename.clone(), (atlases[i.atlas as usize].path.clone(), i.rect))).collect()
+}
+
+#[test]
+fn an_addition_writes_only_the_atlas_it_changes() {
+    let root = tempfile::tempdir().unwrap();
+    let images = root.path().join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let csv_path = root.path().join("vectors.csv");
+    let mut csv = String::from("filename,a,b,c,d\n");
+    for group in 0..3 {
+        add_images(&images, &mut csv, group, 0, 50);
+    }
+    std::fs::write(&csv_path, &csv).unwrap();
+    let out = root.path().join("bundle");
+    // 512-pixel cells: 64 to an atlas, so 150 images fill two and part of a third.
+    let big_cells = ["--cell", "512"];
+    build_into(&images, &csv_path, &out, &big_cells);
+    let first = Bundle::open(&out).unwrap();
+    assert_eq!(first.manifest.atlases.len(), 3);
+
+    // New images sort among the old ones (g0_050 after g0_049) but go after the last cell.
+    for group in 0..3 {
+        add_images(&images, &mut csv, group, 50, 3);
+    }
+    std::fs::write(&csv_path, &csv).unwrap();
+    build_into(&images, &csv_path, &out, &big_cells);
+    let second = Bundle::open(&out).unwrap();
+    let (before, after) = (cells(&first), cells(&second));
+    assert!(before.keys().all(|name| before[name].1 == after[name].1), "an old image changed place");
+    for a in 0..2 {
+        assert_eq!(first.manifest.atlases[a], second.manifest.atlases[a], "atlas {a} was written again");
+    }
+    assert_ne!(first.manifest.atlases[2], second.manifest.atlases[2]);
+    for new in second.manifest.images.iter().filter(|i| i.filename.contains("_05")) {
+        assert_eq!(new.atlas, 2, "{} is not in the last atlas", new.filename);
+    }
+    let info = pixfly(&["info".as_ref(), "--deep".as_ref(), out.as_os_str()]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+
+    // A removed image leaves its atlas (written again without it); the others stay.
+    std::fs::remove_file(images.join("g0_000.png")).unwrap();
+    build_into(&images, &csv_path, &out, &big_cells);
+    let third = Bundle::open(&out).unwrap();
+    assert_ne!(third.manifest.atlases[0], second.manifest.atlases[0]);
+    assert_eq!(third.manifest.atlases[1..], second.manifest.atlases[1..]);
+    assert!(!std::fs::exists(out.join(&second.manifest.atlases[0].path)).unwrap());
+
+    // --relayout packs afresh: image i in cell i.
+    build_into(&images, &csv_path, &out, &["--cell", "512", "--relayout"]);
+    let fourth = Bundle::open(&out).unwrap();
+    assert!(fourth.manifest.images.iter().all(|i| i.atlas == i.id / 64));
+}

@@ -5,7 +5,7 @@
 //! atomic). Every bundle file but the cache is content-named, so a run that dies part-way leaves
 //! the previous manifest pointing at files that are still there.
 
-use crate::atlas::AtlasGrid;
+use crate::atlas::{self, AtlasGrid};
 use crate::bundle::ownership::{self, FolderKind, Protected};
 use crate::bundle::write::{WriteError, write_atomic};
 use crate::bundle::{
@@ -240,9 +240,40 @@ struct Feed<'a> {
 }
 
 /// The network the bundle at `output` was built with, if there is one.
-fn previous_model(output: &Path) -> Option<String> {
+/// The manifest the output folder has from its last build, if any and readable.
+fn previous_manifest(output: &Path) -> Option<Manifest> {
     let bytes = std::fs::read(output.join(MANIFEST_FILE)).ok()?;
-    bundle::parse_manifest(&bytes).ok()?.embedding.map(|e| e.model)
+    bundle::parse_manifest(&bytes).ok()
+}
+
+/// What the last build packed, to keep: each image's slot by content, and each atlas with the
+/// images it held (slot, content) — all empty when the cell size changed or a relayout asks
+/// for everything afresh.
+#[derive(Default)]
+struct PreviousAtlases {
+    slots: HashMap<String, u32>,
+    pages: Vec<(Atlas, Vec<(u32, String)>)>,
+}
+
+impl PreviousAtlases {
+    fn of(previous: Option<&Manifest>, grid: &AtlasGrid, options: &BuildOptions) -> PreviousAtlases {
+        let Some(manifest) = previous.filter(|m| m.cell_size == options.cell_size && !options.relayout)
+        else {
+            return PreviousAtlases::default();
+        };
+        let mut pages: Vec<(Atlas, Vec<(u32, String)>)> =
+            manifest.atlases.iter().map(|a| (a.clone(), Vec::new())).collect();
+        let mut slots = HashMap::new();
+        for image in &manifest.images {
+            let slot = grid.slot_at(image.atlas, image.rect[0], image.rect[1]);
+            if let Some((_, members)) = pages.get_mut(image.atlas as usize) {
+                members.push((slot, image.hash.clone()));
+                slots.insert(image.hash.clone(), slot);
+            }
+        }
+        pages.iter_mut().for_each(|(_, members)| members.sort_unstable());
+        PreviousAtlases { slots, pages }
+    }
 }
 
 /// Run the whole build. `cancel` stops it between images (Ctrl-C); a later run resumes.
@@ -285,10 +316,11 @@ pub fn build(
         vectors.check_unambiguous(filenames())?;
     }
     let cache = ImageCache::new(&options.output, options.cell_size, options.thumb_size);
+    let previous = previous_manifest(&options.output);
 
     let (sessions, batch_size) = match &options.vectors {
         Vectors::Model(m) => {
-            let built_with = previous_model(&options.output);
+            let built_with = previous.as_ref().and_then(|m| m.embedding.as_ref()).map(|e| e.model.clone());
             let path = embed::find_model(&m.name, m.precision, m.device, built_with.as_deref())?;
             (embed::load_sessions(&path, m.threads, m.device)?, m.batch_size)
         }
@@ -416,12 +448,17 @@ pub fn build(
     }
 
     let grid = AtlasGrid::new(options.cell_size);
+    let packed = PreviousAtlases::of(previous.as_ref(), &grid, options);
+    let slots = atlas::assign_slots(
+        &kept.iter().map(|(_, hash, _)| packed.slots.get(hash).copied()).collect::<Vec<_>>(),
+    );
     let mut used_rows = HashSet::new();
     let images: Vec<ImageRecord> = kept
         .iter()
+        .zip(&slots)
         .enumerate()
-        .map(|(id, (file, hash, image))| {
-            let (atlas, rect) = grid.place(id as u32, image.cell_width, image.cell_height);
+        .map(|(id, ((file, hash, image), &slot))| {
+            let (atlas, rect) = grid.place(slot, image.cell_width, image.cell_height);
             let row = metadata.as_ref().and_then(|table| table.lookup(&file.filename));
             if let Some((key, _)) = row {
                 used_rows.insert(key);
@@ -469,7 +506,8 @@ pub fn build(
         _ => None,
     };
 
-    let atlases = write_atlases(&options.output, &grid, &images, &cache, cancel, progress)?;
+    let atlases =
+        write_atlases(&options.output, &grid, &images, &slots, &packed.pages, &cache, cancel, progress)?;
     tracing::debug!("packed {} atlases by {:.2?}", atlases.len(), started.elapsed());
     let (embedding, vectors) = embedded.unzip();
 
@@ -771,16 +809,27 @@ fn write_embeddings(
     Ok((info, Points::new(rows.concat(), vectors.len(), dims)))
 }
 
-/// Compose and write every atlas (in parallel); each is named by a hash of its contents.
+/// Compose and write every atlas (in parallel), each named by a hash of its contents, but for
+/// those the last build wrote with the same images in the same slots (`previous`), kept as
+/// they are. `slots` are the images' slots.
+#[allow(clippy::too_many_arguments)]
 fn write_atlases(
     output: &Path,
     grid: &AtlasGrid,
     images: &[ImageRecord],
+    slots: &[u32],
+    previous: &[(Atlas, Vec<(u32, String)>)],
     cache: &ImageCache,
     cancel: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<Vec<Atlas>, BuildError> {
-    let count = grid.atlas_count(images.len() as u32);
+    let slot_count = slots.iter().max().map_or(0, |&s| s + 1);
+    let count = grid.atlas_count(slot_count);
+    let mut pages: Vec<Vec<(u32, &ImageRecord)>> = vec![Vec::new(); count as usize];
+    for (record, &slot) in images.iter().zip(slots) {
+        pages[record.atlas as usize].push((slot, record));
+    }
+    pages.iter_mut().for_each(|members| members.sort_unstable_by_key(|&(slot, _)| slot));
     progress.stage("Packing atlases", u64::from(count));
     (0..count)
         .into_par_iter()
@@ -788,13 +837,24 @@ fn write_atlases(
             if cancel.load(Ordering::Relaxed) {
                 return Err(BuildError::Cancelled { finished: images.len() });
             }
-            let (width, height) = grid.atlas_size(index, images.len() as u32);
+            let (width, height) = grid.atlas_size(index, slot_count);
+            let members = &pages[index as usize];
+            if let Some((atlas, held)) = previous.get(index as usize)
+                && (atlas.width, atlas.height) == (width, height)
+                && held.len() == members.len()
+                && held
+                    .iter()
+                    .zip(members)
+                    .all(|((s, hash), (slot, record))| s == slot && *hash == record.hash)
+                && output.join(&atlas.path).is_file()
+            {
+                progress.advance();
+                return Ok(atlas.clone());
+            }
             let mut canvas = RgbImage::new(width, height);
-            let per = grid.per_atlas() as usize;
-            let members = &images[index as usize * per..images.len().min((index as usize + 1) * per)];
             let mut key = blake3::Hasher::new();
             key.update(&grid.cell.to_le_bytes());
-            for record in members {
+            for (_, record) in members {
                 let cell = cache
                     .cell(&record.hash)
                     .map_err(|reason| BuildError::Cache { filename: record.filename.clone(), reason })?;
