@@ -1,8 +1,9 @@
 //! `pixfly open`: a folder assembles in the window while it is read.
 //!
 //! The very `build` that `pixfly build` runs works on a worker thread (and its own pool of
-//! threads, one core short of the machine, so the frame keeps a core): the bundle it writes is
-//! `pixfly build`'s. What it reports as it goes (files read, vectors, UMAP's epochs, the finished
+//! threads below the window's priority, so a frame gets the CPU when it needs it): the bundle it
+//! writes is `pixfly build`'s. While it runs, frames are drawn when something changes
+//! ([`pacing`]), not continuously. What it reports as it goes (files read, vectors, UMAP's epochs, the finished
 //! bundle) comes over a bounded channel, drained each frame into messages; one plugin per stage
 //! turns them into a growing [`Collection`]:
 //! - [`ingestion`]: each image's atlas cell into an atlas page, in the next place of an arrival grid;
@@ -13,6 +14,7 @@
 
 pub mod inference;
 pub mod ingestion;
+mod pacing;
 mod panel;
 pub mod reduction;
 #[cfg(test)]
@@ -86,7 +88,9 @@ impl Plugin for AssemblyPlugin {
                 PreUpdate,
                 (lay_out_afresh, worker::receive).chain().in_set(AssemblySystems::Receive),
             )
-            .add_systems(PreUpdate, present.in_set(AssemblySystems::Present));
+            .add_systems(PreUpdate, present.in_set(AssemblySystems::Present))
+            .init_resource::<pacing::Pacing>()
+            .add_systems(Last, pacing::pace_frames);
         if self.unattended {
             app.insert_resource(Hold::default()).init_resource::<ReportNotes>();
         }

@@ -37,7 +37,8 @@ pub struct AssemblyProgress {
     /// Of the bundle's images, how many were decoded in this run and how many came from the cache.
     decoded: Option<(usize, usize)>,
     elapsed: f32,
-    /// Wall time of each frame drawn while the collection was assembling (for the benchmark).
+    /// Wall time of each frame drawn straight after another while the collection was
+    /// assembling (for the benchmark).
     frame_seconds: Vec<f32>,
 }
 
@@ -73,10 +74,16 @@ fn track_progress(
     worker: Res<Worker>,
     picture: Res<Picture>,
     time: Res<Time<Real>>,
+    pacing: Res<super::pacing::Pacing>,
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.elapsed = time.elapsed_secs();
-    if progress.outcome.is_none() && progress.first_read.is_some() && progress.frame_seconds.len() < 100_000 {
+    // Only frames that came straight after the one before: the others' time is mostly waiting.
+    if progress.outcome.is_none()
+        && progress.first_read.is_some()
+        && pacing.back_to_back
+        && progress.frame_seconds.len() < 100_000
+    {
         progress.frame_seconds.push(time.delta_secs());
     }
     for Reported(report) in reported.read() {
