@@ -65,6 +65,20 @@ fn assert_similar_lists_exact(dir: &Path) {
     }
 }
 
+/// A folder of `per_group` images of each of three groups, and the CSV of their vectors (path
+/// and text, to add to).
+fn three_groups(root: &Path, per_group: u32) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let csv_path = root.join("vectors.csv");
+    let mut csv = String::from("filename,a,b,c,d\n");
+    for group in 0..3 {
+        add_images(&images, &mut csv, group, 0, per_group);
+    }
+    std::fs::write(&csv_path, &csv).unwrap();
+    (images, csv_path, csv)
+}
+
 fn build_into(images: &Path, csv: &Path, out: &Path, extra: &[&str]) -> String {
     let mut args = vec!["--embeddings", csv.to_str().unwrap(), "--min-cluster-size", "20"];
     args.extend(extra);
@@ -112,14 +126,7 @@ fn moved(before: &HashMap<String, [f32; 3]>, after: &HashMap<String, [f32; 3]>) 
 #[test]
 fn new_images_join_the_layout_without_moving_the_old_ones() {
     let root = tempfile::tempdir().unwrap();
-    let images = root.path().join("images");
-    std::fs::create_dir_all(&images).unwrap();
-    let csv_path = root.path().join("vectors.csv");
-    let mut csv = String::from("filename,a,b,c,d\n");
-    for group in 0..3 {
-        add_images(&images, &mut csv, group, 0, 60);
-    }
-    std::fs::write(&csv_path, &csv).unwrap();
+    let (images, csv_path, mut csv) = three_groups(root.path(), 60);
     let out = root.path().join("bundle");
     build_into(&images, &csv_path, &out, &[]);
     let first = Bundle::open(&out).unwrap();
@@ -205,14 +212,7 @@ fn cells(bundle: &Bundle) -> HashMap<String, (String, [u32; 4])> {
 #[test]
 fn an_addition_writes_only_the_atlas_it_changes() {
     let root = tempfile::tempdir().unwrap();
-    let images = root.path().join("images");
-    std::fs::create_dir_all(&images).unwrap();
-    let csv_path = root.path().join("vectors.csv");
-    let mut csv = String::from("filename,a,b,c,d\n");
-    for group in 0..3 {
-        add_images(&images, &mut csv, group, 0, 50);
-    }
-    std::fs::write(&csv_path, &csv).unwrap();
+    let (images, csv_path, mut csv) = three_groups(root.path(), 50);
     let out = root.path().join("bundle");
     // 512-pixel cells: 64 to an atlas, so 150 images fill two and part of a third.
     let big_cells = ["--cell", "512"];
