@@ -239,8 +239,8 @@ struct Feed<'a> {
     queue: SyncSender<ModelJob>,
 }
 
-/// The network the bundle at `output` was built with, if there is one.
-/// The manifest the output folder has from its last build, if any and readable.
+/// The manifest the output folder has from its last build, if any and readable (for the
+/// network it was built with, and its atlas cells).
 fn previous_manifest(output: &Path) -> Option<Manifest> {
     let bytes = std::fs::read(output.join(MANIFEST_FILE)).ok()?;
     bundle::parse_manifest(&bytes).ok()
