@@ -88,6 +88,15 @@ pub fn nearest_among(
     heaps.into_neighbours(metric)
 }
 
+/// A squared distance between points from [`super::prepare`] as a distance in `metric`.
+pub fn in_metric(d2: f32, metric: Metric) -> f32 {
+    match metric {
+        // Unit vectors: |a − b|² = 2 (1 − cos).
+        Metric::Cosine => d2.max(0.0) / 2.0,
+        Metric::Euclidean => d2.max(0.0).sqrt(),
+    }
+}
+
 /// Squared Euclidean distance, written so the compiler vectorises it.
 #[inline]
 pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
@@ -154,11 +163,7 @@ impl Heaps {
             row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for &(d2, id) in &row {
                 indices.push(id);
-                distances.push(match metric {
-                    // Unit vectors: |a − b|² = 2 (1 − cos).
-                    Metric::Cosine => d2.max(0.0) / 2.0,
-                    Metric::Euclidean => d2.max(0.0).sqrt(),
-                });
+                distances.push(in_metric(d2, metric));
             }
         }
         Neighbours { n: self.n, k, indices, distances }

@@ -62,13 +62,8 @@ impl Fit {
             return None;
         }
         let n = fit.hashes.len();
-        let path = bundle.join(COORDINATES_FILE);
-        if std::fs::metadata(&path).ok()?.len() != (n * 5 * 4) as u64 {
-            return None;
-        }
-        let bytes = std::fs::read(path).ok()?;
         let values: Vec<f32> =
-            bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            read_u32s(&bundle.join(COORDINATES_FILE), n * 5)?.into_iter().map(f32::from_bits).collect();
         let (raw3d, raw2d) = values.split_at(n * 3);
         let valid = fit.vectors.len() == n
             && fit
@@ -283,15 +278,13 @@ fn updated_similar(
         row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for &(d2, m) in &row[..k] {
             indices.push(m);
-            distances.push(match metric {
-                super::Metric::Cosine => d2.max(0.0) / 2.0,
-                super::Metric::Euclidean => d2.max(0.0).sqrt(),
-            });
+            distances.push(knn::in_metric(d2, metric));
         }
     }
     knn::Neighbours { n, k, indices, distances }
 }
 
+/// A file of exactly `count` little-endian 32-bit words.
 fn read_u32s(path: &Path, count: usize) -> Option<Vec<u32>> {
     if std::fs::metadata(path).ok()?.len() != (count * 4) as u64 {
         return None;
