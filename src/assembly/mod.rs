@@ -2,10 +2,10 @@
 //!
 //! The very `build` that `pixfly build` runs works on a worker thread (and its own pool of
 //! threads below the window's priority, so a frame gets the CPU when it needs it): the bundle it
-//! writes is `pixfly build`'s. While it runs, frames are drawn when something changes
-//! ([`pacing`]), not continuously. What it reports as it goes (files read, vectors, UMAP's epochs, the finished
-//! bundle) comes over a bounded channel, drained each frame into messages; one plugin per stage
-//! turns them into a growing [`Collection`]:
+//! writes is `pixfly build`'s. While it runs, frames come as the visitor needs them and otherwise
+//! within a small share of the machine ([`pacing`]). What it reports as it goes (files read,
+//! vectors, UMAP's epochs, the finished bundle) comes over a bounded channel, drained each frame
+//! into messages; one plugin per stage turns them into a growing [`Collection`]:
 //! - [`ingestion`]: each image's atlas cell into an atlas page, in the next place of an arrival grid;
 //! - [`inference`]: the network's auto-tags, searchable as they come;
 //! - [`reduction`]: the UMAP cloud settling, then the finished bundle's layouts and hotspots.
@@ -57,11 +57,18 @@ pub struct AssemblyPlugin {
 
 impl Plugin for AssemblyPlugin {
     fn build(&self, app: &mut App) {
-        let worker = Worker::start(self.options.clone());
+        // Without a window (the headless tests) there is no event loop to wake.
+        let wake = app.world().get_resource::<bevy::winit::EventLoopProxyWrapper>().map(|proxy| {
+            let proxy = (**proxy).clone();
+            Arc::new(move || {
+                let _ = proxy.send_event(bevy::winit::WinitUserEvent::WakeUp);
+            }) as worker::Wake
+        });
+        let worker = Worker::start(self.options.clone(), wake.clone());
         let page_grid =
             AtlasGrid { cell: self.options.cell_size, columns: (PAGE_SIZE / self.options.cell_size).max(1) };
         app.insert_resource(worker)
-            .insert_resource(Assembling(self.options.clone()))
+            .insert_resource(Assembling(self.options.clone(), wake))
             .add_message::<LayOutAfresh>()
             .init_resource::<crate::viewer::loading::InitialLayout>()
             .insert_resource(Live::new(&self.options, page_grid))
@@ -97,9 +104,9 @@ impl Plugin for AssemblyPlugin {
     }
 }
 
-/// What is being assembled.
+/// What is being assembled, and how the build wakes the app when it is done.
 #[derive(Resource)]
-struct Assembling(BuildOptions);
+struct Assembling(BuildOptions, Option<worker::Wake>);
 
 /// Lay every image out again (the panel's button, once a build has placed new images among
 /// old ones).
@@ -119,7 +126,7 @@ fn lay_out_afresh(
         return;
     }
     worker.stop();
-    *worker = Worker::start(BuildOptions { relayout: true, ..assembling.0.clone() });
+    *worker = Worker::start(BuildOptions { relayout: true, ..assembling.0.clone() }, assembling.1.clone());
     live.finished = None;
     live.settling.clear();
     live.changed = true;
@@ -286,12 +293,20 @@ impl Live {
         self.generation += 1;
         self.shown = count;
         let planned = self.found.max(count);
-        Collection::from_bundle(
+        let mut collection = Collection::from_bundle(
             Arc::new(bundle),
             self.page_handles[..pages].to_vec(),
             self.generation,
             planned,
-        )
+        );
+        if whole.is_none() {
+            // The arrival grid's every place is known once the files are found.
+            let arrival = collection.places.len() - 1;
+            let scale = collection.scales[arrival];
+            let everywhere: Vec<Vec3> = grid.iter().map(|p| Vec3::from_array(*p) * scale).collect();
+            collection.planned_bounds[arrival] = Some(crate::viewer::camera::core_bounds(&everywhere));
+        }
+        collection
     }
 
     /// Copy an image's atlas cell (RGB) into its place in a page.

@@ -1,65 +1,174 @@
-//! While a folder assembles, the window is drawn when something changes, not continuously.
+//! While a folder assembles, frames are drawn as the visitor needs them, and otherwise within a
+//! small share of the machine.
 //!
-//! Between showings of the growing collection (at most every [`PRESENT_EVERY`]) nothing on screen
-//! moves unless the visitor does something, and every frame drawn takes time from the build (on
-//! a machine without a GPU, the CPU draws it). So while assembling, frames come on input, while
-//! the camera or a change of layout is in motion, for a few frames after each showing, and
-//! otherwise when the app wakes to take in the build's reports. Once the bundle is done, the
-//! viewer's continuous frames return.
+//! Every frame drawn takes time from the build (on a machine without a GPU, the CPU draws it).
+//! So while assembling, the visitor's input (and the second or two after it, while the camera
+//! eases) gets frames back to back, as in the viewer. Everything else on screen — new images
+//! shown, the UMAP cloud settling, the camera keeping the collection in view — is drawn at a
+//! pace that keeps those frames within [`UNASKED_SHARE`] of the machine's CPU time: each comes
+//! a measured frame's cost divided by that share after the one before, and no more often than
+//! needed. Once the bundle is done, the viewer's continuous frames return.
 
 use super::{Live, PRESENT_EVERY};
 use crate::viewer::rendering::LayoutTransition;
+use bevy::input::mouse::{AccumulatedMouseMotion, MouseWheel};
 use bevy::prelude::*;
 use bevy::window::RequestRedraw;
 use bevy::winit::{UpdateMode, WinitSettings};
+use std::time::{Duration, Instant};
 
-/// Frames drawn straight after the collection is shown anew: its meshes and pages reach the GPU.
-const AFTER_SHOWING: u8 = 1;
+/// Of the machine's CPU time (all its cores), what frames nobody asked for may take while a
+/// build runs. On 2 cores drawing on the CPU (30 ms a frame) that is one every 0.5 s; with a
+/// GPU and 16 cores, about 30 a second.
+const UNASKED_SHARE: f32 = 0.03;
 
-/// Whether the last frame asked for the next at once (so this frame's time is its own, not a
-/// wait for something to happen).
-#[derive(Resource, Default)]
+/// The longest wait between frames while assembling: what the build reports waits no longer.
+const LONGEST_WAIT: Duration = Duration::from_secs(1);
+
+/// After the visitor's last input, frames stay back to back this long (the camera eases out).
+const VISITOR_GRACE: Duration = Duration::from_secs(2);
+
+/// A frame drawn straight after another is measured at least this often (its time is what a
+/// frame costs), so the pace follows the collection as it grows.
+const MEASURE_EVERY: Duration = Duration::from_secs(2);
+
+/// The pace is changed only when it should change by more than this fraction (each change
+/// draws a frame at once).
+const PACE_TOLERANCE: f32 = 0.25;
+
+/// How frames are going.
+#[derive(Resource)]
 pub struct Pacing {
-    pub back_to_back: bool,
+    /// Whether the next frame comes straight after this one (so its time is its own, not a
+    /// wait for something to happen).
+    back_to_back: bool,
+    /// The time of the last frame, seconds, when it came straight after the one before.
+    pub measured: Option<f32>,
+    /// What a frame costs, seconds: a running mean of frames drawn back to back.
+    cost: f32,
+    /// When the last frame ended. (Not `Time`'s delta: with pipelined rendering, that is the
+    /// time between two frames' renders, one frame late.)
+    last_frame: Option<Instant>,
+    last_measured: Duration,
+    last_input: Option<Duration>,
+    /// The collection last drawn.
+    shown_generation: u64,
 }
 
-/// How often frames come: on demand while assembling, continuous once done. (Without a window,
-/// as in the headless tests, there is nothing to pace.)
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            back_to_back: true,
+            measured: None,
+            cost: 1.0 / 60.0,
+            last_frame: None,
+            last_measured: Duration::ZERO,
+            last_input: None,
+            shown_generation: 0,
+        }
+    }
+}
+
+impl Pacing {
+    /// How long to wait between frames nobody asked for, so that they take [`UNASKED_SHARE`].
+    fn unasked_wait(&self) -> Duration {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f32;
+        let share = (UNASKED_SHARE * cores).min(1.0);
+        Duration::from_secs_f32((self.cost / share).clamp(1.0 / 120.0, LONGEST_WAIT.as_secs_f32()))
+    }
+}
+
+/// Whether the visitor did anything this frame.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Input<'w, 's> {
+    buttons: Res<'w, ButtonInput<MouseButton>>,
+    keys: Res<'w, ButtonInput<KeyCode>>,
+    motion: Res<'w, AccumulatedMouseMotion>,
+    wheel: MessageReader<'w, 's, MouseWheel>,
+    touches: Res<'w, Touches>,
+}
+
+impl Input<'_, '_> {
+    fn any(&mut self) -> bool {
+        let wheel = self.wheel.read().next().is_some();
+        wheel
+            || self.buttons.get_pressed().next().is_some()
+            || self.keys.get_pressed().next().is_some()
+            || self.motion.delta != Vec2::ZERO
+            || self.touches.iter().next().is_some()
+    }
+}
+
+/// How often frames come: paced while assembling, continuous once done. (Without a window, as
+/// in the headless tests, there is nothing to pace.)
+#[allow(clippy::too_many_arguments)]
 pub fn pace_frames(
     live: Res<Live>,
     settings: Option<ResMut<WinitSettings>>,
     transition: Option<Res<LayoutTransition>>,
     cameras: Query<&GlobalTransform, With<Camera>>,
-    mut state: Local<(Vec<GlobalTransform>, u64, u8)>,
+    mut input: Input,
+    time: Res<Time<Real>>,
     mut pacing: ResMut<Pacing>,
+    mut last_cameras: Local<Vec<GlobalTransform>>,
     redraw: Option<ResMut<Messages<RequestRedraw>>>,
 ) {
     let (Some(mut settings), Some(mut redraw)) = (settings, redraw) else { return };
-    let assembling = live.finished.is_none();
-    let wanted = if assembling {
-        WinitSettings {
-            focused_mode: UpdateMode::reactive(PRESENT_EVERY),
-            unfocused_mode: UpdateMode::reactive_low_power(PRESENT_EVERY),
+    let now = time.elapsed();
+    let frame_ended = Instant::now();
+    let took = pacing.last_frame.map(|t| (frame_ended - t).as_secs_f32());
+    pacing.last_frame = Some(frame_ended);
+    pacing.measured = took.filter(|_| pacing.back_to_back);
+    if let Some(took) = pacing.measured {
+        // A slow frame (a new page uploaded) counts, but one does not decide the pace.
+        pacing.cost += (took.min(LONGEST_WAIT.as_secs_f32()) - pacing.cost) * 0.2;
+        pacing.last_measured = now;
+    }
+    let touched = input.any();
+    if touched {
+        pacing.last_input = Some(now);
+    }
+    if live.finished.is_some() {
+        if settings.focused_mode != UpdateMode::Continuous {
+            *settings = WinitSettings::game();
         }
-    } else {
-        WinitSettings::game()
+        pacing.back_to_back = true;
+        return;
+    }
+    let visitor = pacing.last_input.is_some_and(|t| now - t < VISITOR_GRACE);
+    let cameras_now: Vec<GlobalTransform> = cameras.iter().copied().collect();
+    let camera_moved = cameras_now != *last_cameras;
+    *last_cameras = cameras_now;
+    let moving = camera_moved || transition.is_some_and(|t| t.progress < 1.0);
+    let shown = live.generation != pacing.shown_generation;
+    pacing.shown_generation = live.generation;
+    let measure = now - pacing.last_measured > MEASURE_EVERY;
+    // Soon while something moves or was just shown; else when the build's reports are due.
+    let unasked = pacing.unasked_wait();
+    let wait = if moving || shown { unasked } else { unasked.max(PRESENT_EVERY) };
+    let current = match settings.focused_mode {
+        UpdateMode::Reactive { wait, .. } => Some(wait),
+        UpdateMode::Continuous => None,
     };
-    if settings.focused_mode != wanted.focused_mode || settings.unfocused_mode != wanted.unfocused_mode {
-        *settings = wanted;
+    let off = current.is_none_or(|c| (c.as_secs_f32() / wait.as_secs_f32() - 1.0).abs() > PACE_TOLERANCE);
+    if off {
+        // The same when the window is not focused: an unfocused window is still watched (a
+        // screen on the wall), and a low-power mode would not draw the frames asked for.
+        *settings = WinitSettings {
+            focused_mode: UpdateMode::reactive(wait),
+            unfocused_mode: UpdateMode::reactive(wait),
+        };
     }
-    let (last_cameras, last_generation, after_showing) = &mut *state;
-    let now: Vec<GlobalTransform> = cameras.iter().copied().collect();
-    let moving = now != *last_cameras;
-    *last_cameras = now;
-    if live.generation != *last_generation {
-        *last_generation = live.generation;
-        *after_showing = AFTER_SHOWING;
-    }
-    let animating = transition.is_some_and(|t| t.progress < 1.0);
-    let again = !assembling || moving || animating || *after_showing > 0;
-    *after_showing = after_showing.saturating_sub(1);
-    if again && assembling {
+    // A change of pace draws the next frame at once (winit's runner does), as does asking.
+    let again = visitor && (moving || shown) || touched || measure;
+    if again {
         redraw.write(RequestRedraw);
     }
-    pacing.back_to_back = again;
+    debug!(
+        "frame {:.3}s after the last{} moving {moving} shown {shown} wait {wait:?} again {again} off {off} cost {:.3}",
+        took.unwrap_or(0.0),
+        if pacing.back_to_back { " (back to back)" } else { "" },
+        pacing.cost
+    );
+    pacing.back_to_back = again || off;
 }

@@ -79,12 +79,12 @@ fn track_progress(
 ) {
     progress.elapsed = time.elapsed_secs();
     // Only frames that came straight after the one before: the others' time is mostly waiting.
-    if progress.outcome.is_none()
+    if let Some(seconds) = pacing.measured
+        && progress.outcome.is_none()
         && progress.first_read.is_some()
-        && pacing.back_to_back
         && progress.frame_seconds.len() < 100_000
     {
-        progress.frame_seconds.push(time.delta_secs());
+        progress.frame_seconds.push(seconds);
     }
     for Reported(report) in reported.read() {
         match &**report {

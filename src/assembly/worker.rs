@@ -66,8 +66,13 @@ pub struct Worker {
     pub output: std::path::PathBuf,
 }
 
+/// Wakes the app's event loop (which, while assembling, sleeps between paced frames).
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
 impl Worker {
-    pub fn start(options: BuildOptions) -> Worker {
+    /// Start the build; `wake` is called once it has finished, so the app takes the bundle in at
+    /// once rather than at its next paced frame.
+    pub fn start(options: BuildOptions, wake: Option<Wake>) -> Worker {
         let (outbox, inbox) = std::sync::mpsc::sync_channel(QUEUE);
         let cancel = Arc::new(AtomicBool::new(false));
         let stage = Arc::new(Mutex::new((String::from("Finding files"), 0)));
@@ -83,7 +88,12 @@ impl Worker {
         let flag = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("pixfly build".into())
-            .spawn(move || run(options, &flag, &watcher))
+            .spawn(move || {
+                run(options, &flag, &watcher);
+                if let Some(wake) = wake {
+                    wake();
+                }
+            })
             .expect("a thread can be started");
         Worker { inbox: Mutex::new(inbox), cancel, thread: Some(thread), stage, done, output }
     }

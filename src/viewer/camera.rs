@@ -72,7 +72,7 @@ fn spawn_camera(mut commands: Commands) {
 /// The box holding all but the outermost 1% of `points` on each side of each axis: a few
 /// stray images far out should not shrink the collection to a speck. When the whole box is not
 /// much larger (a grid, blocks by category), the whole box: then nothing is far out.
-fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
+pub(crate) fn core_bounds(points: &[Vec3]) -> (Vec3, Vec3) {
     let trim = points.len() / 100;
     let mut min = Vec3::ZERO;
     let mut max = Vec3::ZERO;
@@ -103,7 +103,17 @@ pub(crate) fn framing(
     if points.is_empty() {
         return (Vec3::ZERO, 10.0, 0.0, 0.0);
     }
-    let (min, max) = core_bounds(points);
+    bounds_framing(core_bounds(points), image_size, flat, size, covered)
+}
+
+/// Where to look from to see the box `(min, max)` whole: as [`framing`].
+fn bounds_framing(
+    (min, max): (Vec3, Vec3),
+    image_size: f32,
+    flat: bool,
+    size: Vec2,
+    covered: f32,
+) -> (Vec3, f32, f32, f32) {
     let centre = (min + max) / 2.0;
     let half = (max - min) / 2.0 + image_size * 0.6;
     let tan = (FOV / 2.0).tan();
@@ -133,7 +143,12 @@ fn layout_framing(
 ) -> (Vec3, f32, f32, f32) {
     let flat = collection.bundle.manifest.layouts[layout].dims == 2;
     let size = Vec2::new(window.width(), window.height());
-    framing(&collection.places[layout], settings.image_size, flat, size, settings.covered_left())
+    let (image_size, covered) = (settings.image_size, settings.covered_left());
+    match collection.planned_bounds[layout] {
+        // A layout still growing is framed whole from the start: the camera stays put as it fills.
+        Some(bounds) => bounds_framing(bounds, image_size, flat, size, covered),
+        None => framing(&collection.places[layout], image_size, flat, size, covered),
+    }
 }
 
 /// Controls that suit the layout: a flat layout drags like a map (left button or one finger

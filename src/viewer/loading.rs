@@ -215,6 +215,9 @@ pub struct Collection {
     pub places: Vec<Vec<Vec3>>,
     /// World units per unit of each layout's own coordinates (those of its file).
     pub scales: Vec<f32>,
+    /// For a layout still growing (as a folder assembles), the box in world units it will fill
+    /// once every image is in: the camera frames that rather than the images so far.
+    pub planned_bounds: Vec<Option<(Vec3, Vec3)>>,
     /// Counts the collections shown so far: a collection that is being assembled is replaced
     /// by a larger one as images arrive, keeping the ids it had (0 for a finished bundle).
     pub generation: u64,
@@ -252,7 +255,8 @@ impl Collection {
                 (normalised.into_iter().map(|p| p * scale).collect(), scale / extent)
             })
             .unzip();
-        Collection { bundle, atlases, places, scales, generation }
+        let planned_bounds = vec![None; bundle.positions.len()];
+        Collection { bundle, atlases, places, scales, planned_bounds, generation }
     }
 
     pub fn image_count(&self) -> usize {

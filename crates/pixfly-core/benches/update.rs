@@ -56,6 +56,9 @@ fn main() {
     files.iter().filter(|f| !later.contains(f.as_str())).for_each(|f| link(f));
     let mut options = BuildOptions::new(vec![folder.clone()], bundle.clone());
     options.metadata = Some(PathBuf::from(&metadata));
+    if let Some(seed) = var("PIXFLY_BENCH_SEED") {
+        options.layout.umap.seed = seed.parse().expect("PIXFLY_BENCH_SEED is a number");
+    }
     let cancel = AtomicBool::new(false);
     let timed_build = |options: &BuildOptions| {
         let stages = Stages::default();
