@@ -69,13 +69,11 @@ impl Default for Pacing {
     }
 }
 
-impl Pacing {
-    /// How long to wait between frames nobody asked for, so that they take [`UNASKED_SHARE`].
-    fn unasked_wait(&self) -> Duration {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f32;
-        let share = (UNASKED_SHARE * cores).min(1.0);
-        Duration::from_secs_f32((self.cost / share).clamp(1.0 / 120.0, LONGEST_WAIT.as_secs_f32()))
-    }
+/// How long to wait between frames nobody asked for, each costing `cost` seconds on a machine of
+/// `cores`, so that they take [`UNASKED_SHARE`] of it.
+fn unasked_wait(cost: f32, cores: usize) -> Duration {
+    let share = (UNASKED_SHARE * cores as f32).min(1.0);
+    Duration::from_secs_f32((cost / share).clamp(1.0 / 120.0, LONGEST_WAIT.as_secs_f32()))
 }
 
 /// Whether the visitor did anything this frame.
@@ -144,7 +142,8 @@ pub fn pace_frames(
     pacing.shown_generation = live.generation;
     let measure = now - pacing.last_measured > MEASURE_EVERY;
     // Soon while something moves or was just shown; else when the build's reports are due.
-    let unasked = pacing.unasked_wait();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let unasked = unasked_wait(pacing.cost, cores);
     let wait = if moving || shown { unasked } else { unasked.max(PRESENT_EVERY) };
     let current = match settings.focused_mode {
         UpdateMode::Reactive { wait, .. } => Some(wait),
@@ -171,4 +170,29 @@ pub fn pace_frames(
         pacing.cost
     );
     pacing.back_to_back = again || off;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_nobody_asked_for_keep_to_their_share_of_the_machine() {
+        for cores in [1, 2, 4, 16, 64] {
+            for cost in [0.002, 0.016, 0.03, 0.2, 5.0] {
+                let wait = unasked_wait(cost, cores).as_secs_f32();
+                assert!(wait <= LONGEST_WAIT.as_secs_f32(), "{cost} s on {cores} cores: waits {wait} s");
+                if wait < LONGEST_WAIT.as_secs_f32() && wait > 1.0 / 120.0 {
+                    // One core's frames, as a share of all the machine's time.
+                    let share = cost / wait / cores as f32;
+                    assert!(
+                        (share - UNASKED_SHARE).abs() < 1e-4 || cores as f32 * UNASKED_SHARE > 1.0,
+                        "{share}"
+                    );
+                }
+            }
+        }
+        // Drawing on the CPU of a 2-core machine: a frame every half second.
+        assert!((unasked_wait(0.03, 2).as_secs_f32() - 0.5).abs() < 1e-3);
+    }
 }
