@@ -51,6 +51,8 @@ pub struct Pacing {
     last_frame: Option<Instant>,
     last_measured: Duration,
     last_input: Option<Duration>,
+    /// The machine's cores (asking costs a look at the process's CPU affinity and cgroup).
+    cores: usize,
     /// The collection last drawn.
     shown_generation: u64,
 }
@@ -64,6 +66,7 @@ impl Default for Pacing {
             last_frame: None,
             last_measured: Duration::ZERO,
             last_input: None,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             shown_generation: 0,
         }
     }
@@ -142,8 +145,7 @@ pub fn pace_frames(
     pacing.shown_generation = live.generation;
     let measure = now - pacing.last_measured > MEASURE_EVERY;
     // Soon while something moves or was just shown; else when the build's reports are due.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let unasked = unasked_wait(pacing.cost, cores);
+    let unasked = unasked_wait(pacing.cost, pacing.cores);
     let wait = if moving || shown { unasked } else { unasked.max(PRESENT_EVERY) };
     let current = match settings.focused_mode {
         UpdateMode::Reactive { wait, .. } => Some(wait),
