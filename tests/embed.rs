@@ -49,14 +49,25 @@ fn the_network_sees_a_cat_and_an_espresso_in_float_and_in_int8() {
         assert_eq!(coffee[0], "espresso", "{precision} coffee.png: {coffee:?}");
         let p = record(&bundle, "coffee.png").auto_tags[0].1;
         assert!(p > 0.5, "{precision}: espresso with probability {p}");
-        best.push([cat[0].clone(), coffee[0].clone(), top_labels(&bundle, "rocket.jpg")[0].clone()]);
+        best.push([cat, coffee, top_labels(&bundle, "rocket.jpg")]);
 
         for (row, image) in vectors(&out).iter().zip(&bundle.manifest.images) {
             let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
             assert!((norm - 1.0).abs() < 1e-4, "{} has norm {norm}", image.filename);
         }
     }
-    assert_eq!(best[0], best[1], "float and int8 name the same best class for each photo");
+    let [float, int8] = &best[..] else { unreachable!() };
+    for (float, int8) in float.iter().zip(int8) {
+        assert!(float[..3].contains(&int8[0]), "int8's best class {} is among float's {float:?}", int8[0]);
+    }
+    // Where pixfly picks int8 (CPUs with fast int8 products) it names the same best class. On
+    // others ONNX Runtime's u8 × s8 products can saturate (its quantization docs say so) and a
+    // near tie flips: chelsea.png there is tiger cat 0.40 / Egyptian cat 0.36 in float, 0.34 / 0.44
+    // in int8 (AVX2 without VNNI).
+    if embed::fast_int8() {
+        let first = |labels: &[Vec<String>]| labels.iter().map(|l| l[0].clone()).collect::<Vec<_>>();
+        assert_eq!(first(float), first(int8), "float and int8 name the same best class for each photo");
+    }
 }
 
 #[test]
