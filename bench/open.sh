@@ -10,9 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 collection=${1:-$(scripts/fetch-demo-collection.sh)}
 inputs=("$collection/nebulae" "$collection/skycultures" --metadata "$collection/metadata.csv")
-# PIXFLY_BENCH_PROFILE=dev uses the test build (dependencies optimised, pixfly itself not).
+# PIXFLY_BENCH_PROFILE=dev uses the test build (dependencies optimised, pixfly itself not), built
+# as `cargo test` builds it: `cargo build` would unify other features and build Bevy a second time.
 profile=${PIXFLY_BENCH_PROFILE:-release}
-cargo build --profile "$profile" --locked -q
+if [ "$profile" = dev ]; then
+    cargo test --workspace --locked --no-run -q
+else
+    cargo build --profile "$profile" --locked -q
+fi
 binary=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/pixfly
 [ -n "${CARGO_TARGET_DIR:-}" ] && binary=$CARGO_TARGET_DIR/${binary#target/}
 work=${PIXFLY_BENCH_DIR:-/tmp/pixfly-bench-open}
