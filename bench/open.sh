@@ -15,10 +15,11 @@ inputs=("$collection/nebulae" "$collection/skycultures" --metadata "$collection/
 profile=${PIXFLY_BENCH_PROFILE:-release}
 if [ "$profile" = dev ]; then
     cargo test --workspace --locked --no-run -q
+    binary=target/debug/pixfly
 else
     cargo build --profile "$profile" --locked -q
+    binary=target/$profile/pixfly
 fi
-binary=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/pixfly
 [ -n "${CARGO_TARGET_DIR:-}" ] && binary=$CARGO_TARGET_DIR/${binary#target/}
 work=${PIXFLY_BENCH_DIR:-/tmp/pixfly-bench-open}
 rm -rf "$work" && mkdir -p "$work"
