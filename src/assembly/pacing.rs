@@ -28,9 +28,9 @@ const LONGEST_WAIT: Duration = Duration::from_secs(1);
 /// After the visitor's last input, frames stay back to back this long (the camera eases out).
 const VISITOR_GRACE: Duration = Duration::from_secs(2);
 
-/// A frame drawn straight after another is measured at least this often (its time is what a
+/// Frames drawn straight after others are measured at least this often (their time is what a
 /// frame costs), so the pace follows the collection as it grows.
-const MEASURE_EVERY: Duration = Duration::from_secs(2);
+const MEASURE_EVERY: Duration = Duration::from_secs(4);
 
 /// The pace is changed only when it should change by more than this fraction (each change
 /// draws a frame at once).
@@ -42,7 +42,9 @@ pub struct Pacing {
     /// Whether the next frame comes straight after this one (so its time is its own, not a
     /// wait for something to happen).
     back_to_back: bool,
-    /// The time of the last frame, seconds, when it came straight after the one before.
+    /// How many frames in a row came straight after the one before.
+    streak: u32,
+    /// The time of the last frame, seconds, when it was timed whole (see [`pace_frames`]).
     pub measured: Option<f32>,
     /// What a frame costs, seconds: a running mean of frames drawn back to back.
     cost: f32,
@@ -61,6 +63,7 @@ impl Default for Pacing {
     fn default() -> Self {
         Pacing {
             back_to_back: true,
+            streak: 0,
             measured: None,
             cost: 1.0 / 60.0,
             last_frame: None,
@@ -119,7 +122,10 @@ pub fn pace_frames(
     let frame_ended = Instant::now();
     let took = pacing.last_frame.map(|t| (frame_ended - t).as_secs_f32());
     pacing.last_frame = Some(frame_ended);
-    pacing.measured = took.filter(|_| pacing.back_to_back);
+    pacing.streak = if pacing.back_to_back { pacing.streak + 1 } else { 0 };
+    // With pipelined rendering the first frame after a wait ends before the render thread has
+    // drawn the one before it (its time is only the main thread's part): the second is whole.
+    pacing.measured = took.filter(|_| pacing.streak >= 2);
     if let Some(took) = pacing.measured {
         // A slow frame (a new page uploaded) counts, but one does not decide the pace.
         pacing.cost += (took.min(LONGEST_WAIT.as_secs_f32()) - pacing.cost) * 0.2;
@@ -143,6 +149,7 @@ pub fn pace_frames(
     let moving = camera_moved || transition.is_some_and(|t| t.progress < 1.0);
     let shown = live.generation != pacing.shown_generation;
     pacing.shown_generation = live.generation;
+    // Asked for until a frame is timed whole.
     let measure = now - pacing.last_measured > MEASURE_EVERY;
     // Soon while something moves or was just shown; else when the build's reports are due.
     let unasked = unasked_wait(pacing.cost, pacing.cores);
@@ -162,6 +169,9 @@ pub fn pace_frames(
     }
     // A change of pace draws the next frame at once (winit's runner does), as does asking.
     let again = visitor && (moving || shown) || touched || measure;
+    // Winit's runner reads these requests from both of the messages' buffers, so one written
+    // last frame would draw a second frame; egui's own requests are overridden by the pace.
+    redraw.clear();
     if again {
         redraw.write(RequestRedraw);
     }
