@@ -3,9 +3,8 @@
 # each end to end, and hybrids taking the kNN graph, the fuzzy graph, the start or the SGD from
 # the other, on Fashion-MNIST's 70,000 pictures (raw pixels, euclidean) and the network vectors
 # of the emoji, 10,000 Fashion-MNIST pictures and the default collection (Stellarium; cosine),
-# three seeds each. 15-NN label
-# accuracy and trustworthiness against umap-learn's. Arguments go to the Python script (e.g.
-# --seeds 42). Figures go in the README.
+# three seeds each. 15-NN label accuracy and trustworthiness against umap-learn's. Arguments go
+# to the Python script (e.g. --seeds 42). Figures go in the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/common.sh
