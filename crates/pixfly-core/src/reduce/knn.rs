@@ -261,6 +261,7 @@ fn exact_among(points: &Points, queries: &[usize], candidates: &[usize], heaps: 
                     -2.0,
                     Par::Seq,
                 );
+                super::clean_vector_registers(false);
                 for q in 0..count_q {
                     let r = q * k..(q + 1) * k;
                     let mut heap =

@@ -189,6 +189,27 @@ impl Rng {
     }
 }
 
+/// faer's AVX kernels (and any other AVX code run on the same threads) leave the upper halves
+/// of the vector registers in use on the threads that ran them. On many x86 CPUs every SSE
+/// instruction after that waits on a merge, and our code, built for baseline x86-64 (SSE), ran
+/// many times slower: Fashion-MNIST's fuzzy graph took 1.3 s after the PCA instead of 0.1 s.
+/// `vzeroupper` marks the registers clean again: on this thread, and with `pool` on every
+/// thread of rayon's pool as well.
+pub(crate) fn clean_vector_registers(pool: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX, checked above.
+        let clean = || unsafe { std::arch::x86_64::_mm256_zeroupper() };
+        clean();
+        if pool {
+            rayon::broadcast(|_| clean());
+        }
+    }
+    // Other CPUs have no such penalty.
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = pool;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,7 @@ pub fn project(points: &Points, max_dims: usize) -> Points {
     let mut projected = vec![0f32; n * keep];
     let out = MatMut::from_row_major_slice_mut(&mut projected, n, keep);
     matmul(out, Accum::Replace, x, axes.as_ref(), 1.0, Par::rayon(0));
+    super::clean_vector_registers(true);
     Points::new(projected, n, keep)
 }
 

@@ -92,6 +92,7 @@ pub fn fuzzy_graph(neighbours: &Neighbours) -> Graph {
     if k == 0 {
         return Graph { offsets: vec![0; n + 1], targets: Vec::new(), weights: Vec::new() };
     }
+    super::clean_vector_registers(true);
     let target = ((k + 1) as f32).log2();
     let memberships: Vec<f32> = (0..n)
         .into_par_iter()
@@ -501,6 +502,7 @@ fn spectral_layout(graph: &Graph, dims: usize, seed: u64) -> Option<Vec<f32>> {
         1.0,
         Par::rayon(0),
     );
+    super::clean_vector_registers(true);
     let positions: Vec<f32> = (0..n)
         .flat_map(|i| (0..dims).map(move |d| (i, d)))
         .map(|(i, d)| coordinates[(i, d)] as f32)
@@ -528,6 +530,7 @@ fn project_out(w: &mut [f64], basis: MatRef<'_, f64>) {
         -1.0,
         Par::rayon(0),
     );
+    super::clean_vector_registers(false);
 }
 
 /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
@@ -732,6 +735,7 @@ fn optimise<const D: usize>(
     options: &UmapOptions,
     progress: &(dyn Fn(usize, usize, &[f32]) + Sync),
 ) {
+    super::clean_vector_registers(true);
     let (a, b) = find_ab(options.spread, options.min_dist);
     let max_weight = graph.weights.iter().copied().fold(0.0f32, f32::max);
     // Edges too weak to be sampled even once are dropped, as umap-learn does.
