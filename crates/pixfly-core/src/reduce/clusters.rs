@@ -143,7 +143,7 @@ const MEDOID_SAMPLE: usize = 1500;
 /// Coordinates the medoid is found in: `vectors` are on their principal axes, strongest first
 /// ([`super::prepare`]), so these are the first principal components, enough to choose a
 /// representative by (all of them made a group's medoid cost up to 25 times more).
-const MEDOID_DIMS: usize = super::PCA_DIMS;
+const MEDOID_DIMS: usize = 50;
 
 /// The member with the smallest total distance to the others. For large groups the candidates
 /// are the members nearest the mean and the total runs over an evenly spaced sample.
