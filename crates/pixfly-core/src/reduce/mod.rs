@@ -190,7 +190,7 @@ impl Rng {
     }
 }
 
-/// faer's AVX kernels (and other crates' SIMD, such as a JPEG decoder's) leave the upper halves
+/// faer's AVX kernels (and any other AVX code run on the same threads) leave the upper halves
 /// of the vector registers in use on the threads that ran them. On many x86 CPUs every SSE
 /// instruction after that waits on a merge, and our code, built for baseline x86-64 (SSE), ran
 /// many times slower: Fashion-MNIST's fuzzy graph took 1.3 s after the PCA instead of 0.1 s.
